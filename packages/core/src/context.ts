@@ -1,0 +1,113 @@
+import type { ArrayCodec, ByteCodec } from "./codec.js";
+import { CloudVolumeError } from "./errors.js";
+import { Limiter } from "./limiter.js";
+import { PROVIDERS, type CodecPlugin, type CompressionPlugin, type FormatPlugin, type Plugin, type StoragePlugin } from "./plugin.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
+import type { KeyValueStore } from "./storage.js";
+import { parseUrl, type ParsedUrl } from "./url.js";
+
+export interface ContextOptions {
+  /** Every plugin this context may use. Nothing is registered globally. */
+  plugins: readonly Plugin[];
+  /** Concurrent requests per storage protocol; `default` applies to the rest. */
+  concurrency?: Partial<Record<string, number>> & { default?: number };
+  retry?: Partial<RetryPolicy>;
+}
+
+const DEFAULT_CONCURRENCY: Record<string, number> = { default: 32, file: 16, mem: 64 };
+
+/**
+ * Holds the plugins, per-protocol concurrency limits and the retry policy. Create
+ * one and share it: every volume opened from it shares its limits (TensorStore's
+ * Context, outside the dataset spec).
+ */
+export class Context {
+  readonly plugins: readonly Plugin[];
+  readonly retry: RetryPolicy;
+  private readonly concurrency: Record<string, number>;
+  private readonly limiters = new Map<string, Limiter>();
+  private readonly loaded = new Map<string, Promise<unknown>>();
+
+  constructor(opts: ContextOptions) {
+    if (!opts || !Array.isArray(opts.plugins)) throw new CloudVolumeError("INVALID_ARGUMENT", "Context needs { plugins: [...] }");
+    this.plugins = [...opts.plugins];
+    this.retry = { ...DEFAULT_RETRY, ...(opts.retry ?? {}) };
+    this.concurrency = { ...DEFAULT_CONCURRENCY };
+    for (const [k, v] of Object.entries(opts.concurrency ?? {})) if (v !== undefined) this.concurrency[k] = v;
+  }
+
+  /** A new context with the same settings and extra plugins (listed first, so they win). */
+  with(plugins: readonly Plugin[]): Context {
+    return new Context({ plugins: [...plugins, ...this.plugins], concurrency: this.concurrency, retry: this.retry });
+  }
+
+  parse(url: string): ParsedUrl {
+    const formats = new Set<string>(["precomputed", "graphene", "zarr", "zarr2", "zarr3", "n5", "boss"]);
+    for (const p of this.plugins) if (p.kind === "format") for (const n of p.names) formats.add(n);
+    return parseUrl(url, { formats: [...formats] });
+  }
+
+  /** The limiter shared by every request of one protocol. */
+  limiter(protocol: string): Limiter {
+    let l = this.limiters.get(protocol);
+    if (!l) {
+      l = new Limiter(this.concurrency[protocol] ?? this.concurrency.default ?? 32);
+      this.limiters.set(protocol, l);
+    }
+    return l;
+  }
+
+  concurrencyOf(protocol: string): number {
+    return this.concurrency[protocol] ?? this.concurrency.default ?? 32;
+  }
+
+  async storage(url: string | ParsedUrl): Promise<KeyValueStore> {
+    const parsed = typeof url === "string" ? this.parse(url) : url;
+    const plugin = this.plugins.find((p): p is StoragePlugin => p.kind === "storage" && p.protocols.includes(parsed.protocol));
+    if (!plugin) throw missing("storage", parsed.protocol, "UNSUPPORTED_SCHEME", parsed.storageUrl);
+    const factory = await this.load(`storage:${plugin.package}`, plugin);
+    return factory(parsed, this);
+  }
+
+  async codec(name: string): Promise<ArrayCodec> {
+    const plugin = this.plugins.find((p): p is CodecPlugin => p.kind === "codec" && p.names.includes(name));
+    if (!plugin) throw missing("codec", name, "UNKNOWN_CODEC");
+    return this.load(`codec:${plugin.package}:${name}`, plugin);
+  }
+
+  /** A byte codec by name or Content-Encoding value; undefined for identity. */
+  async compression(name: string | undefined): Promise<ByteCodec | undefined> {
+    if (name === undefined || name === "" || name === "identity" || name === "raw" || name === "none") return undefined;
+    const plugin = this.plugins.find((p): p is CompressionPlugin => p.kind === "compression" && p.names.includes(name));
+    if (!plugin) throw missing("compression", name, "UNKNOWN_CODEC");
+    return this.load(`compression:${plugin.package}`, plugin);
+  }
+
+  hasCompression(name: string): boolean {
+    return this.plugins.some((p) => p.kind === "compression" && p.names.includes(name));
+  }
+
+  async format<T>(name: string): Promise<T> {
+    const plugin = this.plugins.find((p): p is FormatPlugin => p.kind === "format" && p.names.includes(name));
+    if (!plugin) throw missing("format", name, "UNSUPPORTED_SCHEME");
+    return this.load(`format:${plugin.package}`, plugin) as Promise<T>;
+  }
+
+  private load<T>(cacheKey: string, plugin: { load(): Promise<T>; package: string }): Promise<T> {
+    let p = this.loaded.get(cacheKey) as Promise<T> | undefined;
+    if (!p) {
+      p = plugin.load().catch((cause) => {
+        this.loaded.delete(cacheKey);
+        throw new CloudVolumeError("UNAVAILABLE", `plugin ${plugin.package} failed to load: ${(cause as Error)?.message ?? cause}`, { cause });
+      });
+      this.loaded.set(cacheKey, p);
+    }
+    return p;
+  }
+}
+
+function missing(kind: string, name: string, code: "UNSUPPORTED_SCHEME" | "UNKNOWN_CODEC", url?: string): CloudVolumeError {
+  const pkg = PROVIDERS[`${kind}:${name}`];
+  const hint = pkg ? `install ${pkg} and pass its plugin to the Context` : "no known package provides it";
+  return new CloudVolumeError(code, `no ${kind} plugin for "${name}": ${hint}`, { url });
+}

@@ -1,0 +1,74 @@
+import type { ArrayCodec, ByteCodec } from "./codec.js";
+import type { KeyValueStore } from "./storage.js";
+import type { ParsedUrl } from "./url.js";
+import type { Context } from "./context.js";
+
+/**
+ * Plugin descriptors are small and carry no heavy code: `load()` imports the
+ * implementation lazily (loaders.gl's pattern), so a bundle that lists a plugin
+ * it never uses pays almost nothing for it.
+ */
+export interface StoragePlugin {
+  readonly kind: "storage";
+  readonly protocols: readonly string[];
+  readonly package: string;
+  load(): Promise<StorageFactory>;
+}
+export type StorageFactory = (url: ParsedUrl, ctx: Context) => KeyValueStore | Promise<KeyValueStore>;
+
+/** An array codec: a Precomputed `encoding` (raw, compressed_segmentation, png, ...). */
+export interface CodecPlugin {
+  readonly kind: "codec";
+  readonly names: readonly string[];
+  readonly package: string;
+  load(): Promise<ArrayCodec>;
+}
+
+/** A byte-stream codec: transfer compression (gzip, br, zstd). */
+export interface CompressionPlugin {
+  readonly kind: "compression";
+  /** Names and Content-Encoding values it handles ("gzip", "br"). */
+  readonly names: readonly string[];
+  readonly package: string;
+  load(): Promise<ByteCodec>;
+}
+
+/** A data format driver (precomputed, zarr, ...). Its `open` result is format-specific. */
+export interface FormatPlugin<T = unknown> {
+  readonly kind: "format";
+  readonly names: readonly string[];
+  readonly package: string;
+  load(): Promise<T>;
+}
+
+export type Plugin = StoragePlugin | CodecPlugin | CompressionPlugin | FormatPlugin;
+
+/** Which package provides a protocol, codec or format we might be asked for. */
+export const PROVIDERS: Readonly<Record<string, string>> = {
+  "storage:file": "@cloudvolume/storage-file",
+  "storage:mem": "@cloudvolume/storage-memory",
+  "storage:http": "@cloudvolume/storage-http",
+  "storage:https": "@cloudvolume/storage-http",
+  "storage:s3": "@cloudvolume/storage-s3",
+  "storage:matrix": "@cloudvolume/storage-s3",
+  "storage:tigerdata": "@cloudvolume/storage-s3",
+  "storage:gs": "@cloudvolume/storage-gcs",
+  "codec:raw": "@cloudvolume/codec-raw",
+  "codec:compressed_segmentation": "@cloudvolume/codec-compressed-segmentation",
+  "codec:png": "@cloudvolume/codec-png",
+  "codec:jpeg": "@cloudvolume/codec-jpeg",
+  "codec:jxl": "@cloudvolume/codec-jxl",
+  "codec:compresso": "@cloudvolume/codec-compresso",
+  "codec:crackle": "@cloudvolume/codec-crackle",
+  "codec:fpzip": "@cloudvolume/codec-fpzip",
+  "codec:kempressed": "@cloudvolume/codec-fpzip",
+  "codec:zfpc": "@cloudvolume/codec-zfpc",
+  "compression:gzip": "@cloudvolume/codec-gzip",
+  "compression:br": "@cloudvolume/codec-brotli",
+  "compression:zstd": "@cloudvolume/codec-zstd",
+  "format:precomputed": "@cloudvolume/format-precomputed",
+  "format:graphene": "@cloudvolume/format-graphene",
+  "format:zarr": "@cloudvolume/format-zarr",
+  "format:n5": "@cloudvolume/format-n5",
+  "format:boss": "@cloudvolume/format-boss",
+};

@@ -1,0 +1,46 @@
+import { CloudVolumeError } from "./errors.js";
+
+/** A parsed cloudpath `[format://]protocol://path`. */
+export interface ParsedUrl {
+  /** Data format; defaults to "precomputed". */
+  format: string;
+  /** Storage protocol ("file", "mem", "gs", "s3", "http", "https", ...). */
+  protocol: string;
+  /** Everything after `protocol://` (for file:, an absolute or relative path). */
+  path: string;
+  /** `protocol://path` without the format prefix. */
+  storageUrl: string;
+}
+
+/** Formats we know by name, so `zarr://s3://...` parses as format + protocol. */
+export const KNOWN_FORMATS = ["precomputed", "graphene", "zarr", "zarr2", "zarr3", "n5", "boss"] as const;
+
+const SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+
+/**
+ * Parse a cloudpath. A bare path (no `scheme://`) is a local directory. The
+ * format prefix is recognised only for known formats, so `gs://b/p` is storage.
+ */
+export function parseUrl(url: string, opts: { formats?: readonly string[] } = {}): ParsedUrl {
+  if (typeof url !== "string" || url.trim() === "") throw new CloudVolumeError("INVALID_ARGUMENT", "empty cloudpath");
+  const formats = opts.formats ?? KNOWN_FORMATS;
+  let rest = url.trim();
+  let format = "precomputed";
+  const first = SCHEME.exec(rest);
+  if (first && formats.includes(first[1].toLowerCase())) {
+    format = first[1].toLowerCase();
+    rest = rest.slice(first[0].length);
+  }
+  const second = SCHEME.exec(rest);
+  if (!second) {
+    // No protocol: a local path (CloudVolume treats bare paths as file://).
+    if (rest.includes("://")) throw new CloudVolumeError("UNSUPPORTED_SCHEME", `cannot parse cloudpath ${JSON.stringify(url)}`, { url });
+    return { format, protocol: "file", path: rest, storageUrl: `file://${rest}` };
+  }
+  const protocol = second[1].toLowerCase();
+  const path = rest.slice(second[0].length);
+  if (formats.includes(protocol)) {
+    throw new CloudVolumeError("UNSUPPORTED_SCHEME", `cloudpath ${JSON.stringify(url)} names format "${protocol}" twice or without a storage protocol`, { url });
+  }
+  return { format, protocol, path, storageUrl: `${protocol}://${path}` };
+}

@@ -1,0 +1,3 @@
+export * from "./fixtures.js";
+export * from "./kv-store.js";
+export * from "./codec.js";

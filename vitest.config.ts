@@ -1,0 +1,19 @@
+import { readdirSync, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// Tests run against package sources, not dist: every @cloudvolume/<name> import
+// resolves to packages/<name>/src/index.ts, so `pnpm test` needs no build first.
+const root = fileURLToPath(new URL("./packages/", import.meta.url));
+const alias = readdirSync(root)
+  .filter((name) => existsSync(`${root}${name}/src/index.ts`))
+  .map((name) => ({ find: new RegExp(`^@cloudvolume/${name}$`), replacement: `${root}${name}/src/index.ts` }));
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ["packages/*/test/**/*.test.ts"],
+    testTimeout: 60_000,
+    pool: "forks",
+  },
+});
