@@ -40,7 +40,12 @@ export function asVolumeArray(data: TypedArray, shape: readonly number[], dtype:
 export function scalarBytes(dtype: DataType, value: number | bigint): Uint8Array {
   const info = dtypeInfo(dtype);
   const one = new info.ctor(1);
-  if (info.bigint) (one as BigUint64Array)[0] = BigInt.asUintN(64, BigInt(value));
+  if (info.bigint) {
+    if (typeof value === "number" && !Number.isInteger(value)) {
+      throw new CloudVolumeError("INVALID_ARGUMENT", `${dtype} value must be an integer or bigint, got ${value}`);
+    }
+    (one as BigUint64Array)[0] = BigInt.asUintN(64, BigInt(value));
+  }
   else (one as Float64Array)[0] = Number(value);
   return bytesOf(one).slice();
 }

@@ -181,8 +181,9 @@ export class Bbox {
     const min = [0, 0, 0];
     const max = [0, 0, 0];
     for (let i = 0; i < 3; i++) {
-      min[i] = Math.floor(this.min[i] / factor[i] + eps);
-      max[i] = Math.ceil(this.max[i] / factor[i] - eps);
+      // `+ 0` turns the -0 that Math.ceil(-0.5) yields into 0 (Object.is / toEqual / inspect care).
+      min[i] = Math.floor(this.min[i] / factor[i] + eps) + 0;
+      max[i] = Math.ceil(this.max[i] / factor[i] - eps) + 0;
     }
     return new Bbox(min, max);
   }

@@ -26,7 +26,8 @@ export class Context {
   readonly retry: RetryPolicy;
   private readonly concurrency: Record<string, number>;
   private readonly limiters = new Map<string, Limiter>();
-  private readonly loaded = new Map<string, Promise<unknown>>();
+  /** Loaded implementations by plugin descriptor (not by package: one package may ship several plugins). */
+  private readonly loaded = new Map<Plugin, Promise<unknown>>();
 
   constructor(opts: ContextOptions) {
     if (!opts || !Array.isArray(opts.plugins)) throw new CloudVolumeError("INVALID_ARGUMENT", "Context needs { plugins: [...] }");
@@ -65,14 +66,14 @@ export class Context {
     const parsed = typeof url === "string" ? this.parse(url) : url;
     const plugin = this.plugins.find((p): p is StoragePlugin => p.kind === "storage" && p.protocols.includes(parsed.protocol));
     if (!plugin) throw missing("storage", parsed.protocol, "UNSUPPORTED_SCHEME", parsed.storageUrl);
-    const factory = await this.load(`storage:${plugin.package}`, plugin);
+    const factory = await this.load(plugin);
     return factory(parsed, this);
   }
 
   async codec(name: string): Promise<ArrayCodec> {
     const plugin = this.plugins.find((p): p is CodecPlugin => p.kind === "codec" && p.names.includes(name));
     if (!plugin) throw missing("codec", name, "UNKNOWN_CODEC");
-    return this.load(`codec:${plugin.package}:${name}`, plugin);
+    return this.load(plugin);
   }
 
   /** A byte codec by name or Content-Encoding value; undefined for identity. */
@@ -80,7 +81,7 @@ export class Context {
     if (name === undefined || name === "" || name === "identity" || name === "raw" || name === "none") return undefined;
     const plugin = this.plugins.find((p): p is CompressionPlugin => p.kind === "compression" && p.names.includes(name));
     if (!plugin) throw missing("compression", name, "UNKNOWN_CODEC");
-    return this.load(`compression:${plugin.package}`, plugin);
+    return this.load(plugin);
   }
 
   hasCompression(name: string): boolean {
@@ -90,17 +91,19 @@ export class Context {
   async format<T>(name: string): Promise<T> {
     const plugin = this.plugins.find((p): p is FormatPlugin => p.kind === "format" && p.names.includes(name));
     if (!plugin) throw missing("format", name, "UNSUPPORTED_SCHEME");
-    return this.load(`format:${plugin.package}`, plugin) as Promise<T>;
+    return this.load(plugin) as Promise<T>;
   }
 
-  private load<T>(cacheKey: string, plugin: { load(): Promise<T>; package: string }): Promise<T> {
-    let p = this.loaded.get(cacheKey) as Promise<T> | undefined;
+  private load<P extends Plugin>(plugin: P): Promise<Awaited<ReturnType<P["load"]>>> {
+    type T = Awaited<ReturnType<P["load"]>>;
+    let p = this.loaded.get(plugin) as Promise<T> | undefined;
     if (!p) {
-      p = plugin.load().catch((cause) => {
-        this.loaded.delete(cacheKey);
+      // `new Promise` also turns a synchronous throw from load() into a rejection.
+      p = new Promise<T>((resolve) => resolve(plugin.load() as Promise<T>)).catch((cause) => {
+        this.loaded.delete(plugin);
         throw new CloudVolumeError("UNAVAILABLE", `plugin ${plugin.package} failed to load: ${(cause as Error)?.message ?? cause}`, { cause });
       });
-      this.loaded.set(cacheKey, p);
+      this.loaded.set(plugin, p);
     }
     return p;
   }

@@ -58,7 +58,7 @@ export function dtypeOfArray(a: TypedArray): DataType {
 
 /** A typed view of `bytes` (no copy when aligned; copies into fresh storage when not). */
 export function viewAs(bytes: Uint8Array, dtype: DataType): TypedArray {
-  const info = table[dtype];
+  const info = dtypeInfo(dtype);
   if (bytes.byteLength % info.bytes !== 0) {
     throw new CloudVolumeError("DECODE_FAILED", `${bytes.byteLength} bytes is not a whole number of ${dtype} values`);
   }

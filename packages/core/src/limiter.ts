@@ -14,7 +14,8 @@ export class Limiter {
   }
 
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.active >= this.limit) {
+    if (this.active >= this.limit || this.waiting.length > 0) {
+      // When woken, the releasing task has handed its slot over (`active` already counts us).
       await new Promise<void>((resolve, reject) => {
         const go = () => {
           signal?.removeEventListener("abort", onAbort);
@@ -29,16 +30,19 @@ export class Limiter {
         signal?.addEventListener("abort", onAbort, { once: true });
         this.waiting.push(go);
       });
-    } else if (signal?.aborted) {
-      throw abortError(signal);
+    } else {
+      if (signal?.aborted) throw abortError(signal);
+      this.active++;
     }
-    this.active++;
     try {
       return await task();
     } finally {
-      this.active--;
+      // Hand the slot straight to the next waiter instead of freeing it: freeing it
+      // would let a caller arriving before the waiter resumes take it too (more than
+      // `limit` running, and out of FIFO order).
       const next = this.waiting.shift();
       if (next) next();
+      else this.active--;
     }
   }
 }
@@ -52,6 +56,16 @@ export function throwIfAborted(signal?: AbortSignal): void {
 }
 
 /**
+ * NaN would otherwise become zero workers (Math.max(1, NaN) is NaN) and silently do
+ * nothing; Infinity is only usable when the item count caps it.
+ */
+function checkConcurrency(concurrency: number, allowInfinity: boolean): void {
+  if (typeof concurrency !== "number" || Number.isNaN(concurrency) || (!allowInfinity && !Number.isFinite(concurrency))) {
+    throw new CloudVolumeError("INVALID_ARGUMENT", `concurrency must be a ${allowInfinity ? "" : "finite "}number, got ${concurrency}`);
+  }
+}
+
+/**
  * Run `fn` over `items` with at most `concurrency` in flight; results keep input order.
  * Stops launching new work after the first failure and rethrows it.
  */
@@ -61,6 +75,7 @@ export async function mapConcurrent<T, R>(
   fn: (item: T, index: number) => Promise<R>,
   signal?: AbortSignal,
 ): Promise<R[]> {
+  checkConcurrency(concurrency, true);
   const out = new Array<R>(items.length);
   let next = 0;
   let failed: unknown;
@@ -80,4 +95,34 @@ export async function mapConcurrent<T, R>(
   await Promise.all(Array.from({ length: n }, worker));
   if (hasFailed) throw failed;
   return out;
+}
+
+/**
+ * Like mapConcurrent but pulls items lazily from an iterable and keeps no results,
+ * so walking millions of chunks never materialises the whole list.
+ */
+export async function forEachConcurrent<T>(
+  items: Iterable<T>,
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+  signal?: AbortSignal,
+): Promise<void> {
+  checkConcurrency(concurrency, false);
+  const it = items[Symbol.iterator]();
+  let failed = false;
+  let error: unknown;
+  const worker = async () => {
+    while (!failed) {
+      throwIfAborted(signal);
+      const next = it.next();
+      if (next.done) return;
+      try {
+        await fn(next.value);
+      } catch (e) {
+        if (!failed) { failed = true; error = e; }
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  if (failed) throw error;
 }

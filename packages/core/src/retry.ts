@@ -19,10 +19,14 @@ export function isRetryable(err: unknown): boolean {
 /** Exponential backoff with full jitter (delay uniform in [0, min(max, base * 2^n))). */
 export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: RetryPolicy = DEFAULT_RETRY, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) throw abortError(signal);
     try {
       return await fn(attempt);
     } catch (err) {
-      if (attempt + 1 >= policy.attempts || !isRetryable(err) || signal?.aborted) throw err;
+      if (!isRetryable(err)) throw err;
+      // A transient failure we would retry, but the caller gave up: report the abort.
+      if (signal?.aborted) throw abortError(signal);
+      if (attempt + 1 >= policy.attempts) throw err;
       const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
       await sleep(Math.random() * cap, signal);
     }

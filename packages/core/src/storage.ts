@@ -64,7 +64,15 @@ export function joinKey(...parts: string[]): string {
 
 /** Turn `range` into [start, end) for an object of `size` bytes. */
 export function resolveRange(range: ByteRange, size: number): [number, number] {
-  if ("suffixLength" in range) return [Math.max(0, size - range.suffixLength), size];
+  const count = (v: number, what: string) => {
+    if (!Number.isSafeInteger(v) || v < 0) throw new CloudVolumeError("INVALID_ARGUMENT", `byte range ${what} must be a non-negative integer, got ${v}`);
+  };
+  if ("suffixLength" in range) {
+    count(range.suffixLength, "suffixLength");
+    return [Math.max(0, size - range.suffixLength), size];
+  }
+  count(range.offset, "offset");
+  count(range.length, "length");
   const start = Math.min(range.offset, size);
   return [start, Math.min(size, start + range.length)];
 }

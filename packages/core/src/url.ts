@@ -30,6 +30,7 @@ export function parseUrl(url: string, opts: { formats?: readonly string[] } = {}
   if (first && formats.includes(first[1].toLowerCase())) {
     format = first[1].toLowerCase();
     rest = rest.slice(first[0].length);
+    if (rest.trim() === "") throw new CloudVolumeError("INVALID_ARGUMENT", `cloudpath ${JSON.stringify(url)} names a format but no location`, { url });
   }
   const second = SCHEME.exec(rest);
   if (!second) {

@@ -1,0 +1,191 @@
+#!/usr/bin/env node
+import { open as openFile, readFile, rename, rm, stat } from "node:fs/promises";
+import { dirname, basename, join } from "node:path";
+import { isCloudVolumeError, isDataType, dtypeInfo, bytesOf, viewAs, type DataType } from "@cloudvolume/core";
+import { createNewInfo, type PrecomputedInfo } from "@cloudvolume/format-precomputed";
+import { CloudVolume } from "./index.js";
+import { UsageError, bbox6, int, parseArgs, str, vec3 } from "./args.js";
+
+const USAGE = `usage: cloudvolume <command> [options]
+
+commands:
+  info <path>
+  download <path> --bbox x0,y0,z0,x1,y1,z1 [--mip N] [--fill-missing] --out FILE
+  upload <path> --bbox x0,y0,z0,x1,y1,z1 --in FILE [--non-aligned] [--fill-missing] [--mip N]
+  create <path> --type image|segmentation --dtype D --encoding E --resolution x,y,z
+         --size x,y,z --chunk-size x,y,z [--voxel-offset x,y,z] [--channels N]
+         [--compress gzip|br|none] [--block-size x,y,z]
+  cp <src> <dst> [--encoding E] [--compress gzip|br|none] [--mip N]
+
+<path> is file:///abs/dir, precomputed://file:///abs/dir, a bare local path, or mem://...
+Arrays on disk (--out, --in) are raw little-endian bytes in Fortran order (x fastest, then y, z, channel).`;
+
+type Command = (argv: string[]) => Promise<void>;
+
+const commands: Record<string, Command> = {
+  async info(argv) {
+    const a = parseArgs(argv, { values: [], flags: [] });
+    const path = onePath(a.positionals, "info");
+    const vol = await CloudVolume.open(path);
+    process.stdout.write(JSON.stringify(vol.info, null, 2) + "\n");
+    await vol.close();
+  },
+
+  async download(argv) {
+    const a = parseArgs(argv, { values: ["bbox", "mip", "out"], flags: ["fill-missing"] });
+    const path = onePath(a.positionals, "download");
+    const bbox = bbox6(a, "bbox");
+    const out = str(a, "out", true);
+    const vol = await CloudVolume.open(path, { fillMissing: a.options["fill-missing"] === true, mip: int(a, "mip", { min: 0 }) });
+    try {
+      const cut = await vol.download(bbox);
+      await writeAtomically(out, bytesOf(cut.data));
+    } finally {
+      await vol.close();
+    }
+  },
+
+  async upload(argv) {
+    const a = parseArgs(argv, { values: ["bbox", "in", "mip"], flags: ["non-aligned", "fill-missing"] });
+    const path = onePath(a.positionals, "upload");
+    const bbox = bbox6(a, "bbox");
+    const input = str(a, "in", true);
+    const vol = await CloudVolume.open(path, {
+      nonAlignedWrites: a.options["non-aligned"] === true,
+      fillMissing: a.options["fill-missing"] === true,
+      mip: int(a, "mip", { min: 0 }),
+    });
+    try {
+      const bytes = await readFile(input).catch((e: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read --in ${input}: ${e.code === "ENOENT" ? "no such file" : e.message}`);
+      });
+      const bpv = dtypeInfo(vol.dtype).bytes;
+      const need = (bbox[3] - bbox[0]) * (bbox[4] - bbox[1]) * (bbox[5] - bbox[2]) * vol.numChannels * bpv;
+      if (bytes.byteLength !== need) {
+        throw new UsageError(`--in ${input} has ${bytes.byteLength} bytes; ${bbox.join(",")} of ${vol.dtype} with ${vol.numChannels} channel(s) needs ${need}`);
+      }
+      await vol.upload(bbox, viewAs(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), vol.dtype));
+    } finally {
+      await vol.close();
+    }
+  },
+
+  async create(argv) {
+    const a = parseArgs(argv, {
+      values: ["type", "dtype", "encoding", "resolution", "size", "chunk-size", "voxel-offset", "channels", "compress", "block-size"],
+      flags: [],
+    });
+    const path = onePath(a.positionals, "create");
+    const type = str(a, "type", true);
+    if (type !== "image" && type !== "segmentation") throw new UsageError(`--type must be image or segmentation, got ${JSON.stringify(type)}`);
+    const dtype = str(a, "dtype", true);
+    if (!isDataType(dtype)) throw new UsageError(`--dtype must be one of uint8, uint16, uint32, uint64, int8, int16, int32, int64, float32, float64; got ${JSON.stringify(dtype)}`);
+    const encoding = str(a, "encoding", true);
+    const posInt = (n: number) => Number.isInteger(n) && n > 0;
+    const compress = str(a, "compress");
+    if (compress !== undefined && !["gzip", "br", "none"].includes(compress)) throw new UsageError(`--compress must be gzip, br or none, got ${JSON.stringify(compress)}`);
+    const info = createNewInfo({
+      layerType: type,
+      dataType: dtype as DataType,
+      encoding,
+      resolution: vec3(a, "resolution", true, (n) => Number.isFinite(n) && n > 0, "positive numbers")!,
+      volumeSize: vec3(a, "size", true, posInt, "positive integers")!,
+      chunkSize: vec3(a, "chunk-size", true, posInt, "positive integers")!,
+      voxelOffset: vec3(a, "voxel-offset", false, Number.isInteger, "integers") ?? [0, 0, 0],
+      numChannels: int(a, "channels", { min: 1 }) ?? 1,
+      compressedSegmentationBlockSize: vec3(a, "block-size", false, posInt, "positive integers"),
+    });
+    // Precomputed has no field for transfer compression; remember the choice in the
+    // info so later uploads (which take no --compress) honour it.
+    if (compress !== undefined) info.compress = compress;
+    const vol = await CloudVolume.open(path, { info });
+    await vol.commitInfo();
+    await vol.close();
+  },
+
+  async cp(argv) {
+    const a = parseArgs(argv, { values: ["encoding", "compress", "mip"], flags: [] });
+    if (a.positionals.length !== 2) throw new UsageError("cp needs <src> <dst>");
+    const [srcPath, dstPath] = a.positionals;
+    const compress = str(a, "compress");
+    if (compress !== undefined && !["gzip", "br", "none"].includes(compress)) throw new UsageError(`--compress must be gzip, br or none, got ${JSON.stringify(compress)}`);
+    const encoding = str(a, "encoding");
+    const onlyMip = int(a, "mip", { min: 0 });
+    const src = await CloudVolume.open(srcPath);
+    const dstInfo = structuredClone(src.info) as PrecomputedInfo;
+    delete dstInfo.redirect;
+    if (encoding !== undefined) {
+      for (const s of dstInfo.scales) {
+        s.encoding = encoding;
+        if (encoding === "compressed_segmentation") s.compressed_segmentation_block_size ??= [8, 8, 8];
+        else delete s.compressed_segmentation_block_size;
+      }
+    }
+    if (compress !== undefined) dstInfo.compress = compress;
+    const dst = await CloudVolume.open(dstPath, { info: dstInfo, compress: compress as "gzip" | "br" | "none" | undefined });
+    try {
+      await dst.commitInfo();
+      const mips = onlyMip !== undefined ? [onlyMip] : src.availableMips;
+      for (const mip of mips) await src.transferTo(dst, { mip });
+      if (src.provenance.sources.length || src.provenance.owners.length || src.provenance.processing.length || src.provenance.description) {
+        dst.provenance = structuredClone(src.provenance);
+        await dst.commitProvenance();
+      }
+    } finally {
+      await src.close();
+      await dst.close();
+    }
+  },
+};
+
+function onePath(positionals: string[], cmd: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${cmd} needs exactly one <path>, got ${positionals.length}`);
+  return positionals[0];
+}
+
+/** Write to a temporary name beside the target, then rename: never a half-written file. */
+async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  const fh = await openFile(tmp, "w");
+  try {
+    await fh.writeFile(data);
+    await fh.close();
+    await rename(tmp, path);
+  } catch (e) {
+    await fh.close().catch(() => {});
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
+    process.stdout.write(USAGE + "\n");
+    return cmd ? 0 : 2;
+  }
+  const run = commands[cmd];
+  if (!run) {
+    process.stderr.write(`cloudvolume: unknown command ${JSON.stringify(cmd)} (expected info, download, upload, create or cp)\n`);
+    return 2;
+  }
+  try {
+    await run(rest);
+    return 0;
+  } catch (e) {
+    const msg = e instanceof UsageError || isCloudVolumeError(e) ? e.message : (e as Error)?.message ?? String(e);
+    process.stderr.write(`cloudvolume ${cmd}: ${msg.replace(/\s*\n\s*/g, " ")}\n`);
+    return e instanceof UsageError ? 2 : 1;
+  }
+}
+
+// `pnpm -s cloudvolume` runs from the workspace root; resolve relative paths
+// against the directory the user typed the command in.
+if (process.env.INIT_CWD && process.env.npm_lifecycle_event === "cloudvolume") {
+  try {
+    if ((await stat(process.env.INIT_CWD)).isDirectory()) process.chdir(process.env.INIT_CWD);
+  } catch {
+    /* keep the current directory */
+  }
+}
+process.exitCode = await main(process.argv.slice(2));

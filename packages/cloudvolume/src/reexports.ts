@@ -1,0 +1,8 @@
+export {
+  Bbox, Context, CloudVolumeError, isCloudVolumeError, parseUrl, allocateArray, asVolumeArray, getVoxel,
+  type BboxLike, type Vec3, type DataType, type TypedArray, type VolumeArray, type ErrorCode, type Plugin, type KeyValueStore,
+} from "@cloudvolume/core";
+export {
+  createNewInfo, addScale, resetScales, parseInfo, serializeJson,
+  type PrecomputedInfo, type ScaleInfo, type Provenance, type Cutout, type NewInfoOptions,
+} from "@cloudvolume/format-precomputed";

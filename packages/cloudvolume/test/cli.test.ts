@@ -1,0 +1,116 @@
+import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync, existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { fixturePath, readGroundTruth, tempDir } from "@cloudvolume/testing";
+
+/**
+ * The CLI as users run it: the built dist/cli.js in a child process (the same
+ * file `pnpm -s cloudvolume` runs). Built on demand when dist is missing.
+ */
+const pkg = fileURLToPath(new URL("..", import.meta.url));
+const cli = join(pkg, "dist", "cli.js");
+const run = promisify(execFile);
+
+async function cv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(cli)) await run("pnpm", ["exec", "turbo", "run", "build", "--filter=cloudvolume..."], { cwd: join(pkg, "..", "..") });
+}, 180_000);
+
+describe("cloudvolume CLI", () => {
+  it("info prints the info JSON", async () => {
+    const r = await cv("info", fixturePath("pc_image_u8_raw"));
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(readFileSync(join(fixturePath("pc_image_u8_raw"), "info"), "utf8")));
+  });
+
+  it("download writes raw Fortran-order bytes for every path form", async () => {
+    const gt = readGroundTruth("pc_image_u8_raw_ragged_offset");
+    const dir = tempDir();
+    const p = fixturePath("pc_image_u8_raw_ragged_offset");
+    for (const [i, path] of [p, `file://${p}`, `precomputed://file://${p}`].entries()) {
+      const out = join(dir, `o${i}.bin`);
+      const r = await cv("download", path, "--bbox", "3,5,7,53,50,27", "--out", out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(out).equals(Buffer.from(gt.bytes))).toBe(true);
+    }
+    const out = join(dir, "sub.bin");
+    const r = await cv("download", p, "--bbox=10,12,8,20,14,9", `--out=${out}`);
+    expect(r.code, r.stderr).toBe(0);
+    const got = readFileSync(out);
+    expect(got.length).toBe(10 * 2 * 1);
+    for (let y = 0; y < 2; y++) for (let x = 0; x < 10; x++) expect(got[x + 10 * y]).toBe(gt.bytes[(x + 7) + 50 * ((y + 7) + 45 * 1)]);
+  });
+
+  it("download --mip and --fill-missing", async () => {
+    const dir = tempDir();
+    const out = join(dir, "m1.bin");
+    const r = await cv("download", fixturePath("pc_image_u8_multiscale"), "--bbox", "0,0,0,32,32,32", "--mip", "1", "--out", out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out).equals(Buffer.from(readGroundTruth("pc_image_u8_multiscale", 1).bytes))).toBe(true);
+  });
+
+  it("create, upload (aligned and --non-aligned, negative offsets), download round trip, cp with re-encoding", async () => {
+    const dir = tempDir();
+    const layer = join(dir, "layer");
+    let r = await cv("create", `file://${layer}`, "--type", "segmentation", "--dtype", "uint32", "--encoding", "raw",
+      "--resolution", "8,8,40", "--size", "20,18,6", "--chunk-size", "8,8,4", "--voxel-offset", "-4,-3,-2", "--compress", "br");
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(readFileSync(join(layer, "info"), "utf8"));
+    expect(info.scales[0]).toMatchObject({ size: [20, 18, 6], voxel_offset: [-4, -3, -2], chunk_sizes: [[8, 8, 4]], encoding: "raw", key: "8_8_40" });
+    const n = 20 * 18 * 6;
+    const data = new Uint32Array(n).map((_, i) => i * 2654435761);
+    writeFileSync(join(dir, "in.bin"), new Uint8Array(data.buffer));
+    r = await cv("upload", layer, "--bbox", "-4,-3,-2,16,15,4", "--in", join(dir, "in.bin"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(layer, "8_8_40")).every((f) => f.endsWith(".br"))).toBe(true);
+
+    const patch = new Uint32Array(3 * 3 * 1).fill(77);
+    writeFileSync(join(dir, "patch.bin"), new Uint8Array(patch.buffer));
+    r = await cv("upload", layer, "--bbox=-1,-1,0,2,2,1", "--in", join(dir, "patch.bin"));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/not aligned/);
+    r = await cv("upload", layer, "--bbox=-1,-1,0,2,2,1", "--in", join(dir, "patch.bin"), "--non-aligned");
+    expect(r.code, r.stderr).toBe(0);
+    for (let z = 0; z < 1; z++) for (let y = -1; y < 2; y++) for (let x = -1; x < 2; x++) data[(x + 4) + 20 * ((y + 3) + 18 * (z + 2))] = 77;
+
+    r = await cv("download", layer, "--bbox", "-4,-3,-2,16,15,4", "--out", join(dir, "out.bin"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "out.bin")).equals(Buffer.from(data.buffer))).toBe(true);
+
+    const copy = join(dir, "copy");
+    r = await cv("cp", layer, `precomputed://file://${copy}`, "--compress", "gzip");
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(join(copy, "8_8_40")).every((f) => f.endsWith(".gz"))).toBe(true);
+    r = await cv("download", copy, "--bbox", "-4,-3,-2,16,15,4", "--out", join(dir, "copy.bin"));
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, "copy.bin")).equals(Buffer.from(data.buffer))).toBe(true);
+  });
+
+  it.each([
+    [["download", "x", "--bbox", "0,0,0,1,1"], /--bbox must be six integers/],
+    [["download", "/nonexistent/layer", "--bbox", "0,0,0,1,1,1", "--out", "/tmp/x.bin"], /no info file/],
+    [["frobnicate"], /unknown command/],
+    [["info", "s3x://bucket/layer"], /no storage plugin for "s3x"/],
+    [["create", "/tmp/never", "--type", "image", "--dtype", "uint7", "--encoding", "raw", "--resolution", "1,1,1", "--size", "1,1,1", "--chunk-size", "1,1,1"], /--dtype must be one of/],
+    [["download", fixturePath("pc_image_u8_raw"), "--bbox", "0,0,0,65,1,1", "--out", "/tmp/x.bin"], /outside the bounds/],
+    [["download", fixturePath("pc_image_u8_raw"), "--bogus", "1"], /unknown option --bogus/],
+  ])("bad input %j exits non-zero with one line", async (args, pattern) => {
+    const r = await cv(...(args as string[]));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(pattern);
+  });
+});

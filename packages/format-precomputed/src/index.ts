@@ -1,0 +1,11 @@
+import type { FormatPlugin } from "@cloudvolume/core";
+import type * as Impl from "./volume.js";
+
+export * from "./info.js";
+export * from "./provenance.js";
+export { PrecomputedVolume, cacheControlFor, type PrecomputedOptions, type IoOptions, type Cutout } from "./volume.js";
+
+/** Format plugin descriptor for `precomputed://` (the default format). */
+export function precomputed(): FormatPlugin<typeof Impl> {
+  return { kind: "format", names: ["precomputed"], package: "@cloudvolume/format-precomputed", load: () => import("./volume.js") };
+}

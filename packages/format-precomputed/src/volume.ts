@@ -1,0 +1,576 @@
+import {
+  Bbox, BufferPool, CloudVolumeError, Context, allocateArray, bytesOf, chunksInRegion, copyBox, dtypeInfo,
+  fillPattern, forEachConcurrent, isCloudVolumeError, isUniform, mapConcurrent, scalarBytes, throwIfAborted, withRetry,
+  type ArrayCodec, type BboxLike, type ByteCodec, type ChunkSpec, type DataType, type KeyValueStore,
+  type ParsedUrl, type TypedArray, type Vec3, type VolumeArray,
+} from "@cloudvolume/core";
+import { parseInfo, serializeJson, type PrecomputedInfo, type ScaleInfo } from "./info.js";
+import { emptyProvenance, parseProvenance, type Provenance } from "./provenance.js";
+
+/** Options that shape reads and writes; names follow CloudVolume's constructor in camelCase. */
+export interface PrecomputedOptions {
+  /** Default mip: an index, or a resolution [x, y, z] that one scale has. */
+  mip?: number | Vec3;
+  /** Requests outside the bounds are an error (default true). */
+  bounded?: boolean;
+  /** Crop requests to the bounds instead of failing (default false). */
+  autocrop?: boolean;
+  /** Missing chunks read as backgroundColor instead of failing (default false). */
+  fillMissing?: boolean;
+  backgroundColor?: number | bigint;
+  /** A chunk that is entirely backgroundColor is deleted instead of written (default false). */
+  deleteBlackUploads?: boolean;
+  /** Allow writes not aligned to the chunk grid: edge chunks are read, painted and rewritten. */
+  nonAlignedWrites?: boolean;
+  /** Transfer compression for writes: undefined = CloudVolume's default for the encoding; true = gzip. */
+  compress?: boolean | "gzip" | "br" | "zstd" | "none" | null;
+  compressLevel?: number;
+  /** Cache-Control for writes: true = "public, max-age=3600", false/0 = "no-cache", seconds, or a literal header. */
+  cdnCache?: boolean | number | string;
+  /** Use this info instead of reading one (to create a layer; persist with commitInfo). */
+  info?: PrecomputedInfo | Record<string, unknown>;
+  provenance?: Partial<Provenance>;
+  /** How many `redirect` hops to follow (default 10; 0 = do not follow). */
+  maxRedirects?: number;
+  signal?: AbortSignal;
+}
+
+export interface IoOptions {
+  mip?: number | Vec3;
+  signal?: AbortSignal;
+  /** Override the volume's fillMissing for this call. */
+  fillMissing?: boolean;
+}
+
+/** A cutout as returned by download: Fortran-ordered (x, y, z, channel). */
+export interface Cutout extends VolumeArray {
+  bbox: Bbox;
+  mip: number;
+}
+
+/** Encodings CloudVolume gzips by default (should_compress in cloudvolume). */
+const GZIP_BY_DEFAULT = new Set(["raw", "compressed_segmentation", "compresso", "crackle"]);
+const SUFFIX_ENCODINGS = ["gzip", "br", "zstd"];
+
+export function cacheControlFor(cdnCache: boolean | number | string | undefined): string {
+  if (cdnCache === undefined || cdnCache === true) return "public, max-age=3600";
+  if (cdnCache === false) return "no-cache";
+  if (typeof cdnCache === "number") {
+    if (!Number.isInteger(cdnCache) || cdnCache < 0) throw new CloudVolumeError("INVALID_ARGUMENT", `cdnCache must be a non-negative integer number of seconds, got ${cdnCache}`);
+    return cdnCache === 0 ? "no-cache" : `public, max-age=${cdnCache}`;
+  }
+  return cdnCache;
+}
+
+/**
+ * A Precomputed image or segmentation layer over a key-value store. Knows the
+ * info, the chunk grid of every scale and how to move voxels in and out of it
+ * (volume.md). Stateless apart from the info and provenance it holds.
+ */
+export class PrecomputedVolume {
+  info: PrecomputedInfo;
+  provenance: Provenance;
+  mip: number;
+  readonly options: Required<Pick<PrecomputedOptions, "bounded" | "autocrop" | "fillMissing" | "deleteBlackUploads" | "nonAlignedWrites">> & PrecomputedOptions;
+  private readonly pool = new BufferPool();
+
+  private constructor(
+    readonly ctx: Context,
+    readonly url: string,
+    readonly store: KeyValueStore,
+    readonly parsed: ParsedUrl,
+    info: PrecomputedInfo,
+    provenance: Provenance,
+    /** True when the layer was reached through an info `redirect`: writes are refused. */
+    readonly redirected: boolean,
+    options: PrecomputedOptions,
+  ) {
+    this.info = info;
+    this.provenance = provenance;
+    this.options = {
+      bounded: true, autocrop: false, fillMissing: false, deleteBlackUploads: false, nonAlignedWrites: false,
+      ...options,
+    };
+    this.mip = 0;
+    this.mip = this.mipIndex(options.mip ?? 0);
+  }
+
+  static async open(ctx: Context, url: string, options: PrecomputedOptions = {}): Promise<PrecomputedVolume> {
+    let parsed = ctx.parse(url);
+    let store = await ctx.storage(parsed);
+    let info: PrecomputedInfo;
+    let redirected = false;
+    if (options.info) {
+      info = parseInfo(structuredClone(options.info), url);
+    } else {
+      const maxRedirects = options.maxRedirects ?? 10;
+      const seen = [normalizeUrl(parsed.storageUrl)];
+      for (let hops = 0; ; hops++) {
+        info = await readInfo(store, parsed.storageUrl, options.signal);
+        const target = typeof info.redirect === "string" ? info.redirect : undefined;
+        if (!target || maxRedirects === 0) break;
+        const next = ctx.parse(target);
+        const nextId = normalizeUrl(next.storageUrl);
+        if (nextId === seen[seen.length - 1]) break; // a layer that points at itself is the end of the chain
+        if (seen.includes(nextId)) {
+          throw new CloudVolumeError("INVALID_METADATA", `redirect cycle: ${[...seen, nextId].join(" -> ")}`, { url, key: "info" });
+        }
+        if (hops + 1 > maxRedirects) {
+          throw new CloudVolumeError("INVALID_METADATA", `more than maxRedirects=${maxRedirects} redirects: ${[...seen, nextId].join(" -> ")}`, { url, key: "info" });
+        }
+        seen.push(nextId);
+        parsed = next;
+        store = await ctx.storage(next);
+        redirected = true;
+      }
+      if (info.scales === undefined) info = parseInfo({ ...info, redirect: undefined }, parsed.storageUrl);
+    }
+    let provenance = emptyProvenance();
+    if (options.provenance) provenance = { ...provenance, ...options.provenance } as Provenance;
+    else {
+      const bytes = await store.get("provenance", { signal: options.signal }).catch(() => undefined);
+      if (bytes) provenance = parseProvenance(bytes, parsed.storageUrl);
+    }
+    return new PrecomputedVolume(ctx, redirected ? parsed.storageUrl : url, store, parsed, info, provenance, redirected, options);
+  }
+
+  // ---- metadata -------------------------------------------------------------
+
+  get dtype(): DataType {
+    return this.info.data_type;
+  }
+  get numChannels(): number {
+    return this.info.num_channels;
+  }
+  get layerType(): string {
+    return this.info.type;
+  }
+  get readOnly(): boolean {
+    return this.redirected || this.store.put === undefined || !this.store.capabilities.write;
+  }
+
+  /** Resolve a mip given as an index or a resolution. */
+  mipIndex(mip: number | Vec3 | undefined): number {
+    if (mip === undefined) return this.mip;
+    const scales = this.info.scales;
+    if (typeof mip === "number") {
+      if (!Number.isInteger(mip) || mip < 0 || mip >= scales.length) {
+        throw new CloudVolumeError("INVALID_ARGUMENT", `mip ${mip} does not exist; this layer has mips 0..${scales.length - 1}`, { url: this.url, mip });
+      }
+      return mip;
+    }
+    const i = scales.findIndex((s) => s.resolution.every((r, d) => Math.abs(r - mip[d]) < 1e-6));
+    if (i < 0) {
+      throw new CloudVolumeError("INVALID_ARGUMENT", `no scale has resolution ${mip.join(",")}; available: ${scales.map((s) => s.resolution.join(",")).join(" | ")}`, { url: this.url });
+    }
+    return i;
+  }
+
+  scale(mip?: number | Vec3): ScaleInfo {
+    return this.info.scales[this.mipIndex(mip)];
+  }
+  bounds(mip?: number | Vec3): Bbox {
+    const s = this.scale(mip);
+    return new Bbox(s.voxel_offset, [s.voxel_offset[0] + s.size[0], s.voxel_offset[1] + s.size[1], s.voxel_offset[2] + s.size[2]]);
+  }
+  chunkSize(mip?: number | Vec3): Vec3 {
+    return this.scale(mip).chunk_sizes[0];
+  }
+  voxelOffset(mip?: number | Vec3): Vec3 {
+    return this.scale(mip).voxel_offset;
+  }
+  resolution(mip?: number | Vec3): Vec3 {
+    return this.scale(mip).resolution;
+  }
+  encoding(mip?: number | Vec3): string {
+    return this.scale(mip).encoding;
+  }
+  /** Storage key of the chunk covering `chunk` (already truncated to the bounds). */
+  chunkKey(chunk: Bbox, mip?: number | Vec3): string {
+    return `${this.scale(mip).key}/${chunk.toFilename()}`;
+  }
+
+  /** Convert a box between mips: min floors, max ceils. */
+  bboxToMip(bbox: BboxLike, fromMip: number | Vec3, toMip: number | Vec3): Bbox {
+    const a = this.resolution(fromMip);
+    const b = this.resolution(toMip);
+    const box = Bbox.from(bbox);
+    const factor: Vec3 = [b[0] / a[0], b[1] / a[1], b[2] / a[2]];
+    return box.rescale(factor);
+  }
+
+  async commitInfo(): Promise<void> {
+    this.assertWritable("info");
+    parseInfo(this.info, this.url); // never persist an info we could not read back
+    await this.store.put!("info", new TextEncoder().encode(serializeJson(this.info)), { contentType: "application/json", cacheControl: "no-cache" });
+  }
+
+  async commitProvenance(): Promise<void> {
+    this.assertWritable("provenance");
+    await this.store.put!("provenance", new TextEncoder().encode(serializeJson(this.provenance)), { contentType: "application/json", cacheControl: "no-cache" });
+  }
+
+  async refreshInfo(): Promise<PrecomputedInfo> {
+    this.info = await readInfo(this.store, this.url);
+    return this.info;
+  }
+
+  async refreshProvenance(): Promise<Provenance> {
+    const bytes = await this.store.get("provenance");
+    this.provenance = bytes ? parseProvenance(bytes, this.url) : emptyProvenance();
+    return this.provenance;
+  }
+
+  // ---- reading --------------------------------------------------------------
+
+  /**
+   * Read `bbox` at `mip`: expand to the chunk grid, fetch the chunks concurrently,
+   * decode, and paint each overlap into one output allocated up front.
+   */
+  async download(bboxLike: BboxLike, io: IoOptions = {}): Promise<Cutout> {
+    const mip = this.mipIndex(io.mip);
+    const bounds = this.bounds(mip);
+    let bbox = Bbox.from(bboxLike);
+    if (bbox.isEmpty()) throw new CloudVolumeError("INVALID_ARGUMENT", `requested ${bbox} is empty`, { url: this.url, mip, bbox: bbox.toString() });
+    if (this.options.autocrop) {
+      bbox = bbox.clamp(bounds);
+      if (bbox.isEmpty()) throw new CloudVolumeError("OUT_OF_BOUNDS", `requested ${Bbox.from(bboxLike)} does not overlap the bounds ${bounds} at mip ${mip}`, { url: this.url, mip, bbox: Bbox.from(bboxLike).toString() });
+    } else if (this.options.bounded && !bounds.containsBbox(bbox)) {
+      throw new CloudVolumeError("OUT_OF_BOUNDS", `requested ${bbox} is outside the bounds ${bounds} at mip ${mip}; pass autocrop: true or bounded: false`, { url: this.url, mip, bbox: bbox.toString() });
+    }
+    const size = bbox.size();
+    const channels = this.numChannels;
+    const out = allocateArray(this.dtype, [size[0], size[1], size[2], channels], this.background());
+    await this.paintRegion(out, bbox, mip, io.fillMissing ?? this.options.fillMissing, io.signal);
+    return Object.assign(out, { bbox, mip });
+  }
+
+  /** Fetch every chunk overlapping `bbox` and paint it into `out` (which covers `bbox`). */
+  private async paintRegion(out: VolumeArray, bbox: Bbox, mip: number, fillMissing: boolean, signal?: AbortSignal): Promise<void> {
+    const bounds = this.bounds(mip);
+    const chunks = [...chunksInRegion(bbox, this.chunkSize(mip), this.voxelOffset(mip), bounds)];
+    if (chunks.length === 0) return;
+    const codec = await this.ctx.codec(this.encoding(mip));
+    const dst = bytesOf(out.data);
+    const bpv = dtypeInfo(this.dtype).bytes;
+    const dstShape: Vec3 = [out.shape[0], out.shape[1], out.shape[2]];
+    await mapConcurrent(chunks, this.ctx.concurrencyOf(this.parsed.protocol) * 2, async (chunk) => {
+      const key = this.chunkKey(chunk, mip);
+      const voxels = await this.readChunk(key, chunk, mip, codec, signal);
+      if (voxels === undefined) {
+        if (!fillMissing) {
+          throw new CloudVolumeError("NOT_FOUND", `chunk ${key} is missing from ${this.url}; pass fillMissing: true to read it as background`, { url: this.url, key, mip, bbox: chunk.toString() });
+        }
+        return; // the output was filled with the background when allocated
+      }
+      const overlap = chunk.intersection(bbox);
+      copyBox({
+        src: voxels, srcShape: chunk.size(), srcOrigin: [overlap.min[0] - chunk.min[0], overlap.min[1] - chunk.min[1], overlap.min[2] - chunk.min[2]],
+        dst, dstShape, dstOrigin: [overlap.min[0] - bbox.min[0], overlap.min[1] - bbox.min[1], overlap.min[2] - bbox.min[2]],
+        size: overlap.size(), bytesPerVoxel: bpv, channels: out.shape[3],
+      });
+      this.pool.release(voxels);
+    }, signal);
+  }
+
+  /** One chunk's voxel bytes (Fortran x, y, z, c), or undefined when it does not exist. */
+  private async readChunk(key: string, chunk: Bbox, mip: number, codec: ArrayCodec, signal?: AbortSignal, out?: Uint8Array): Promise<Uint8Array | undefined> {
+    const obj = await this.fetch(key, signal);
+    if (!obj) return undefined;
+    const spec = this.chunkSpec(chunk, mip, key);
+    const decodedSize = spec.shape[0] * spec.shape[1] * spec.shape[2] * spec.channels * dtypeInfo(spec.dtype).bytes;
+    let bytes = obj.data;
+    if (obj.contentEncoding && obj.contentEncoding !== "identity") {
+      const byteCodec = await this.ctx.compression(obj.contentEncoding);
+      bytes = await decodeOrFail(() => byteCodec!.decode(bytes, { decodedSize, key }), key, this.url, `${obj.contentEncoding} stream`);
+    }
+    // Codecs that build their output (all but raw, which can hand back its input) decode into a pooled buffer.
+    const target = out ?? (codec.name === "raw" ? undefined : this.pool.acquire(decodedSize));
+    const voxels = await decodeOrFail(() => codec.decode(bytes, spec, target), key, this.url, `${codec.name} chunk`);
+    if (voxels.byteLength !== decodedSize) {
+      throw new CloudVolumeError("DECODE_FAILED", `chunk ${key} decoded to ${voxels.byteLength} bytes, expected ${decodedSize}`, { url: this.url, key, mip });
+    }
+    if (out && voxels !== out) out.set(voxels);
+    return out ?? voxels;
+  }
+
+  private async fetch(key: string, signal?: AbortSignal): Promise<{ data: Uint8Array; contentEncoding?: string } | undefined> {
+    const store = this.store;
+    return this.ctx.limiter(this.parsed.protocol).run(
+      () => withRetry(async () => {
+        throwIfAborted(signal);
+        if (store.getObject) return store.getObject(key, { signal });
+        const data = await store.get(key, { signal });
+        return data && { data };
+      }, this.ctx.retry, signal),
+      signal,
+    );
+  }
+
+  chunkSpec(chunk: Bbox, mip: number, key?: string): ChunkSpec {
+    return { shape: chunk.size(), channels: this.numChannels, dtype: this.dtype, key, params: this.scale(mip) };
+  }
+
+  background(): number | bigint {
+    return this.options.backgroundColor ?? 0;
+  }
+
+  // ---- writing --------------------------------------------------------------
+
+  /**
+   * Write `data` (covering `bbox`) into the layer. Aligned writes encode and put
+   * each chunk; with nonAlignedWrites, partial edge chunks are read, painted and
+   * rewritten. Each object is written atomically by the store.
+   */
+  async upload(bboxLike: BboxLike, data: VolumeArray | TypedArray, io: IoOptions = {}): Promise<void> {
+    const mip = this.mipIndex(io.mip);
+    this.assertWritable(`mip ${mip}`);
+    if (this.scale(mip).locked) throw new CloudVolumeError("READ_ONLY", `mip ${mip} is locked; unlock the scale before writing`, { url: this.url, mip });
+    let bbox = Bbox.from(bboxLike);
+    const src = this.asInput(data, bbox);
+    const bounds = this.bounds(mip);
+    let srcOffset: Vec3 = [0, 0, 0];
+    if (!bounds.containsBbox(bbox)) {
+      if (this.options.bounded && !this.options.autocrop) {
+        throw new CloudVolumeError("OUT_OF_BOUNDS", `write ${bbox} is outside the bounds ${bounds} at mip ${mip}; pass autocrop: true to write only the part inside`, { url: this.url, mip, bbox: bbox.toString() });
+      }
+      const cropped = bbox.clamp(bounds);
+      if (cropped.isEmpty()) return;
+      srcOffset = [cropped.min[0] - bbox.min[0], cropped.min[1] - bbox.min[1], cropped.min[2] - bbox.min[2]];
+      bbox = cropped;
+    }
+    const chunkSize = this.chunkSize(mip);
+    const offset = this.voxelOffset(mip);
+    if (!bbox.isAlignedTo(chunkSize, offset, bounds) && !this.options.nonAlignedWrites) {
+      const expanded = bbox.expandToChunkSize(chunkSize, offset).clamp(bounds);
+      const shrunk = bbox.shrinkToChunkSize(chunkSize, offset);
+      throw new CloudVolumeError(
+        "ALIGNMENT",
+        `write ${bbox} is not aligned to the ${chunkSize.join("x")} chunk grid at offset ${offset.join(",")} (mip ${mip}); ` +
+          `align it (e.g. ${expanded} or ${shrunk}) or pass nonAlignedWrites: true`,
+        { url: this.url, mip, bbox: bbox.toString() },
+      );
+    }
+    const codec = await this.ctx.codec(this.encoding(mip));
+    if (!codec.encode) throw new CloudVolumeError("UNKNOWN_CODEC", `codec ${codec.name} can decode but not encode`, { url: this.url, mip });
+    const compression = this.writeCompression(mip);
+    const byteCodec = await this.ctx.compression(compression);
+    const cacheControl = cacheControlFor(this.options.cdnCache);
+    const bpv = dtypeInfo(this.dtype).bytes;
+    const channels = this.numChannels;
+    const srcBytes = bytesOf(src.data);
+    const srcShape: Vec3 = [src.shape[0], src.shape[1], src.shape[2]];
+    const bgPattern = scalarBytes(this.dtype, this.background());
+    const chunks = [...chunksInRegion(bbox, chunkSize, offset, bounds)];
+
+    await mapConcurrent(chunks, this.ctx.concurrencyOf(this.parsed.protocol) * 2, async (chunk) => {
+      const key = this.chunkKey(chunk, mip);
+      const overlap = chunk.intersection(bbox);
+      const cs = chunk.size();
+      const nbytes = cs[0] * cs[1] * cs[2] * channels * bpv;
+      const buf = this.pool.acquire(nbytes);
+      try {
+        if (!overlap.equals(chunk)) {
+          // Partial chunk (non-aligned write): start from what is stored.
+          const existing = await this.readChunk(key, chunk, mip, await this.ctx.codec(this.encoding(mip)), io.signal, buf);
+          if (!existing) {
+            if (!(io.fillMissing ?? this.options.fillMissing)) {
+              throw new CloudVolumeError("NOT_FOUND", `non-aligned write needs chunk ${key}, which is missing; pass fillMissing: true to treat it as background`, { url: this.url, key, mip });
+            }
+            fillPattern(buf, bgPattern);
+          }
+        }
+        copyBox({
+          src: srcBytes, srcShape,
+          srcOrigin: [overlap.min[0] - bbox.min[0] + srcOffset[0], overlap.min[1] - bbox.min[1] + srcOffset[1], overlap.min[2] - bbox.min[2] + srcOffset[2]],
+          dst: buf, dstShape: cs,
+          dstOrigin: [overlap.min[0] - chunk.min[0], overlap.min[1] - chunk.min[1], overlap.min[2] - chunk.min[2]],
+          size: overlap.size(), bytesPerVoxel: bpv, channels,
+        });
+        await this.writeChunk(key, chunk, mip, buf, codec, byteCodec, cacheControl, bgPattern, io.signal);
+      } finally {
+        this.pool.release(buf);
+      }
+    }, io.signal);
+  }
+
+  /**
+   * Encode, compress and put one chunk's voxels; with deleteBlackUploads a chunk
+   * that is all background is deleted instead.
+   */
+  private async writeChunk(
+    key: string, chunk: Bbox, mip: number, voxels: Uint8Array, codec: ArrayCodec, byteCodec: ByteCodec | undefined,
+    cacheControl: string, bgPattern: Uint8Array, signal?: AbortSignal,
+  ): Promise<void> {
+    const limiter = this.ctx.limiter(this.parsed.protocol);
+    if (this.options.deleteBlackUploads && isUniform(voxels, bgPattern)) {
+      await limiter.run(() => withRetry(() => this.store.delete!(key), this.ctx.retry, signal), signal);
+      return;
+    }
+    const spec = this.chunkSpec(chunk, mip, key);
+    let payload = await encodeOrFail(() => codec.encode!(voxels, spec), key, this.url, `${codec.name} chunk`);
+    if (byteCodec) payload = await encodeOrFail(() => byteCodec.encode(payload, { level: this.options.compressLevel }), key, this.url, `${byteCodec.name} stream`);
+    throwIfAborted(signal);
+    await this.putBytes(key, payload, byteCodec?.name, cacheControl, signal);
+  }
+
+  private putBytes(key: string, payload: Uint8Array, contentEncoding: string | undefined, cacheControl: string, signal?: AbortSignal): Promise<void> {
+    return this.ctx.limiter(this.parsed.protocol).run(
+      () => withRetry(() => this.store.put!(key, payload, { contentEncoding, contentType: "application/octet-stream", cacheControl }), this.ctx.retry, signal),
+      signal,
+    );
+  }
+
+  /**
+   * Copy `bbox` (default: everything) of one mip into `dst`, chunk by chunk, so the
+   * whole volume is never held. Chunks that exist are copied; missing ones stay
+   * missing. When encoding and compression agree the stored bytes are copied
+   * untouched; otherwise each chunk is decoded and re-encoded for `dst`.
+   * Grids that differ fall back to reading each destination chunk's region.
+   */
+  async transferTo(dst: PrecomputedVolume, opts: { mip?: number; bbox?: BboxLike; signal?: AbortSignal; onChunk?: () => void } = {}): Promise<{ chunks: number; copied: number; recoded: number }> {
+    const mip = this.mipIndex(opts.mip);
+    const signal = opts.signal;
+    dst.assertWritable(`mip ${mip}`);
+    const bounds = this.bounds(mip);
+    const region = opts.bbox ? Bbox.from(opts.bbox).clamp(bounds) : bounds;
+    const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);
+    const sameGrid = dst.info.scales.length > mip && same(dst.chunkSize(mip), this.chunkSize(mip)) &&
+      same(dst.voxelOffset(mip), this.voxelOffset(mip)) && same(dst.scale(mip).size, this.scale(mip).size) && dst.dtype === this.dtype &&
+      dst.numChannels === this.numChannels;
+    const stats = { chunks: 0, copied: 0, recoded: 0 };
+    if (!sameGrid) {
+      // Destination chunks are the unit of work: read the matching region, write it.
+      const dstBounds = dst.bounds(mip);
+      await forEachConcurrent(chunksInRegion(region, dst.chunkSize(mip), dst.voxelOffset(mip), dstBounds), this.ctx.concurrencyOf(this.parsed.protocol), async (chunk) => {
+        const cut = await this.download(chunk, { mip, signal, fillMissing: true });
+        await dst.upload(chunk, cut, { mip, signal });
+        stats.chunks++; stats.recoded++;
+        opts.onChunk?.();
+      }, signal);
+      return stats;
+    }
+    const srcCodec = await this.ctx.codec(this.encoding(mip));
+    const dstCodec = await dst.ctx.codec(dst.encoding(mip));
+    if (!dstCodec.encode) throw new CloudVolumeError("UNKNOWN_CODEC", `codec ${dstCodec.name} can decode but not encode`, { url: dst.url, mip });
+    const dstCompression = dst.writeCompression(mip);
+    const byteCodec = await dst.ctx.compression(dstCompression);
+    const cacheControl = cacheControlFor(dst.options.cdnCache);
+    const bgPattern = scalarBytes(dst.dtype, dst.background());
+    const sameEncoding = srcCodec.name === dstCodec.name && JSON.stringify(this.codecParams(mip)) === JSON.stringify(dst.codecParams(mip));
+    await forEachConcurrent(chunksInRegion(region, this.chunkSize(mip), this.voxelOffset(mip), bounds), this.ctx.concurrencyOf(this.parsed.protocol) * 2, async (chunk) => {
+      const key = this.chunkKey(chunk, mip);
+      const dstKey = dst.chunkKey(chunk, mip);
+      const partial = !chunk.intersection(region).equals(chunk);
+      if (partial) throw new CloudVolumeError("ALIGNMENT", `transfer region ${region} cuts chunk ${key}; align the region to the chunk grid`, { url: this.url, key, mip });
+      const obj = await this.fetch(key, signal);
+      stats.chunks++;
+      if (!obj) return;
+      const enc = obj.contentEncoding && obj.contentEncoding !== "identity" ? obj.contentEncoding : undefined;
+      if (sameEncoding && enc === dstCompression && !dst.options.deleteBlackUploads) {
+        await dst.putBytes(dstKey, obj.data, enc, cacheControl, signal);
+        stats.copied++;
+      } else {
+        const voxels = await this.readChunk(key, chunk, mip, srcCodec, signal);
+        if (!voxels) return;
+        await dst.writeChunk(dstKey, chunk, mip, voxels, dstCodec, byteCodec, cacheControl, bgPattern, signal);
+        this.pool.release(voxels);
+        stats.recoded++;
+      }
+      opts.onChunk?.();
+    }, signal);
+    return stats;
+  }
+
+  /** Scale fields a codec reads; two scales with equal params encode alike. */
+  private codecParams(mip: number): Record<string, unknown> {
+    const s = this.scale(mip);
+    const { key: _k, size: _s, voxel_offset: _v, resolution: _r, chunk_sizes: _c, sharding: _sh, locked: _l, ...rest } = s;
+    return rest;
+  }
+
+  /** The transfer compression writes use at `mip` (undefined = none). */
+  writeCompression(mip?: number): string | undefined {
+    // Precedence: the open() option, then the layer's own `compress` default
+    // (written by `cloudvolume create --compress`), then CloudVolume's rule.
+    const fromInfo = typeof this.info.compress === "string" ? (this.info.compress as PrecomputedOptions["compress"]) : undefined;
+    const c = this.options.compress ?? fromInfo;
+    if (c === undefined || c === null) return GZIP_BY_DEFAULT.has(this.encoding(mip)) ? "gzip" : undefined;
+    if (c === true) return "gzip";
+    if (c === false || c === "none") return undefined;
+    if (!SUFFIX_ENCODINGS.includes(c)) throw new CloudVolumeError("INVALID_ARGUMENT", `compress must be gzip, br, zstd, none, true or false; got ${JSON.stringify(c)}`);
+    return c;
+  }
+
+  private asInput(data: VolumeArray | TypedArray, bbox: Bbox): VolumeArray {
+    const size = bbox.size();
+    const channels = this.numChannels;
+    const expected = dtypeInfo(this.dtype);
+    if (ArrayBuffer.isView(data)) {
+      if (!(data instanceof expected.ctor)) {
+        throw new CloudVolumeError("INVALID_ARGUMENT", `upload data is ${data.constructor.name} but the layer's data_type is ${this.dtype}`, { url: this.url });
+      }
+      const n = size[0] * size[1] * size[2] * channels;
+      if (data.length !== n) {
+        throw new CloudVolumeError("INVALID_ARGUMENT", `upload data has ${data.length} values but ${bbox} with ${channels} channel(s) needs ${n}`, { url: this.url, bbox: bbox.toString() });
+      }
+      return { data: data as TypedArray, shape: [size[0], size[1], size[2], channels], stride: [1, size[0], size[0] * size[1], size[0] * size[1] * size[2]], dtype: this.dtype };
+    }
+    const a = data as VolumeArray;
+    if (!a || !ArrayBuffer.isView(a.data) || !Array.isArray(a.shape)) {
+      throw new CloudVolumeError("INVALID_ARGUMENT", "upload data must be a typed array or { data, shape }", { url: this.url });
+    }
+    if (!(a.data instanceof expected.ctor)) {
+      throw new CloudVolumeError("INVALID_ARGUMENT", `upload data is ${a.data.constructor.name} but the layer's data_type is ${this.dtype}`, { url: this.url });
+    }
+    const shape = [a.shape[0], a.shape[1], a.shape[2], a.shape[3] ?? 1];
+    if (shape[0] !== size[0] || shape[1] !== size[1] || shape[2] !== size[2] || shape[3] !== channels) {
+      throw new CloudVolumeError("INVALID_ARGUMENT", `upload data shape ${shape.join("x")} does not match ${bbox} (${size.join("x")}x${channels})`, { url: this.url, bbox: bbox.toString() });
+    }
+    if (a.data.length !== shape[0] * shape[1] * shape[2] * shape[3]) {
+      throw new CloudVolumeError("INVALID_ARGUMENT", `upload data has ${a.data.length} values, shape ${shape.join("x")} needs ${shape[0] * shape[1] * shape[2] * shape[3]}`, { url: this.url });
+    }
+    return { data: a.data, shape: shape as [number, number, number, number], stride: [1, shape[0], shape[0] * shape[1], shape[0] * shape[1] * shape[2]], dtype: this.dtype };
+  }
+
+  assertWritable(what: string): void {
+    if (this.redirected) throw new CloudVolumeError("READ_ONLY", `cannot write ${what}: ${this.url} was opened through a redirect and is read-only`, { url: this.url });
+    if (!this.store.put || !this.store.capabilities.write) throw new CloudVolumeError("READ_ONLY", `cannot write ${what}: storage ${this.store.url} is read-only`, { url: this.url });
+  }
+
+  async close(): Promise<void> {
+    this.pool.clear();
+    await this.store.close?.();
+  }
+}
+
+async function readInfo(store: KeyValueStore, url: string, signal?: AbortSignal): Promise<PrecomputedInfo> {
+  const bytes = await store.get("info", { signal });
+  if (!bytes) {
+    throw new CloudVolumeError("NOT_FOUND", `no info file at ${url}/info; create the layer with createNewInfo and commitInfo`, { url, key: "info" });
+  }
+  return parseInfo(bytes, url);
+}
+
+function normalizeUrl(u: string): string {
+  return u.replace(/\/+$/, "");
+}
+
+async function decodeOrFail(fn: () => Uint8Array | Promise<Uint8Array>, key: string, url: string, what: string): Promise<Uint8Array> {
+  try {
+    return await fn();
+  } catch (cause) {
+    if (isCloudVolumeError(cause) && cause.code !== "DECODE_FAILED") throw cause;
+    const msg = (cause as Error)?.message ?? String(cause);
+    throw new CloudVolumeError("DECODE_FAILED", `cannot decode ${what} ${key}: ${msg}`, { url, key, cause });
+  }
+}
+
+async function encodeOrFail(fn: () => Uint8Array | Promise<Uint8Array>, key: string, url: string, what: string): Promise<Uint8Array> {
+  try {
+    return await fn();
+  } catch (cause) {
+    if (isCloudVolumeError(cause)) throw cause;
+    throw new CloudVolumeError("ENCODE_FAILED", `cannot encode ${what} ${key}: ${(cause as Error)?.message ?? cause}`, { url, key, cause });
+  }
+}
