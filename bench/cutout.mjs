@@ -9,7 +9,7 @@
  *   gzip cutout      512x512x64 from 64^3 gzip chunks on local disk, end to end,
  *                    vs inflating the same chunk files on one core (zlib.gunzipSync)
  *
- * Medians of RUNS repetitions. Usage: node bench/cutout.mjs [runs]
+ * Medians of RUNS repetitions; ratios are medians of back-to-back pairs. Usage: node bench/cutout.mjs [runs]
  * Requires a build (pnpm build).
  */
 import { mkdtempSync, rmSync, readFileSync, readdirSync } from "node:fs";
@@ -25,11 +25,26 @@ const CHUNK = [64, 64, 64];
 const N = SHAPE[0] * SHAPE[1] * SHAPE[2];
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
+async function once(fn) { const t0 = performance.now(); await fn(); return performance.now() - t0; }
 async function timeIt(fn) {
   await fn(); // warm-up: JIT, page cache, pooled buffers
   const t = [];
-  for (let i = 0; i < RUNS; i++) { const t0 = performance.now(); await fn(); t.push(performance.now() - t0); }
+  for (let i = 0; i < RUNS; i++) t.push(await once(fn));
   return median(t);
+}
+/**
+ * Time `fn` and its limit `ref` alternately, RUNS times, and return the medians and
+ * the median of the per-pair ratios: a shared machine's drift (clock, other load)
+ * hits both sides of each pair alike.
+ */
+async function paired(fn, ref) {
+  await fn(); await ref();
+  const a = [], b = [], r = [];
+  for (let i = 0; i < RUNS; i++) {
+    const tf = await once(fn), tr = await once(ref);
+    a.push(tf); b.push(tr); r.push(tr / tf);
+  }
+  return { ms: median(a), refMs: median(b), ratio: median(r) };
 }
 const gbps = (bytes, ms) => (bytes / 1e9 / (ms / 1e3)).toFixed(2);
 const pct = (x) => `${(100 * x).toFixed(0)}%`;
@@ -68,7 +83,8 @@ try {
 
     // memcpy limit: one TypedArray#set of the whole output.
     const src = new Uint8Array(bytes).fill(1), dst = new Uint8Array(bytes);
-    const memcpyMs = await timeIt(() => { dst.set(src); });
+    const memcpy = () => { dst.set(src); };
+    const memcpyMs = await timeIt(memcpy);
 
     // Raw assembly: paint pre-decoded chunks into one output.
     const chunks = [];
@@ -76,9 +92,10 @@ try {
       chunks.push({ origin: [x, y, z], data: new Uint8Array(CHUNK[0] * CHUNK[1] * CHUNK[2] * bpv).fill(x & 0xff) });
     }
     const out = new Uint8Array(bytes);
-    const assemblyMs = await timeIt(() => {
+    const assembly = await paired(() => {
       for (const c of chunks) copyBox({ src: c.data, srcShape: CHUNK, srcOrigin: [0, 0, 0], dst: out, dstShape: SHAPE, dstOrigin: c.origin, size: CHUNK, bytesPerVoxel: bpv });
-    });
+    }, memcpy);
+    const assemblyMs = assembly.ms;
     // A cutout whose box is not chunk-aligned: every chunk is clipped in x and y.
     const off = [7, 9, 0], sub = [SHAPE[0] - 64, SHAPE[1] - 64, SHAPE[2]];
     const subBox = new Bbox(off, [off[0] + sub[0], off[1] + sub[1], off[2] + sub[2]]);
@@ -99,14 +116,17 @@ try {
     const rawCutMs = await timeIt(() => rawLayer.vol.download([0, 0, 0, ...SHAPE]));
     const gzLayer = await makeLayer(root, dtype, "gzip");
     const gzCutMs = await timeIt(() => gzLayer.vol.download([0, 0, 0, ...SHAPE]));
+    let gz; // filled below, once the files exist
 
     // One-core inflate of the very same chunk files (already in memory).
     const scaleDir = join(gzLayer.dir, "4_4_40");
     const files = readdirSync(scaleDir).map((f) => readFileSync(join(scaleDir, f)));
     const compressed = files.reduce((s, f) => s + f.length, 0);
-    const inflateMs = await timeIt(() => { for (const f of files) gunzipSync(f, { chunkSize: 64 * 64 * 64 * bpv }); });
+    const inflate = () => { for (const f of files) gunzipSync(f, { chunkSize: 64 * 64 * 64 * bpv }); };
+    const inflateMs = await timeIt(inflate);
+    gz = await paired(() => gzLayer.vol.download([0, 0, 0, ...SHAPE]), inflate);
 
-    rows.push({ dtype, bytes, memcpyMs, assemblyMs, subMs, subBytes, rawCutMs, gzCutMs, inflateMs, compressed });
+    rows.push({ dtype, bytes, memcpyMs, assemblyMs, assemblyRatio: assembly.ratio, subMs, subBytes, rawCutMs, gzCutMs, gzRatio: gz.ratio, inflateMs, compressed });
     await rawLayer.vol.close();
     await gzLayer.vol.close();
   }
@@ -117,9 +137,9 @@ try {
 console.log(`cutout 512x512x64 from 64^3 chunks on local disk; median of ${RUNS} runs; node ${process.version}`);
 let ok = true;
 for (const r of rows) {
-  const assemblyRatio = r.memcpyMs / r.assemblyMs;
+  const assemblyRatio = r.assemblyRatio;
   const subRatio = (r.subBytes / r.subMs) / (r.bytes / r.memcpyMs);
-  const gzRatio = r.inflateMs / r.gzCutMs;
+  const gzRatio = r.gzRatio;
   const target = r.dtype === "uint8" ? 0.4 : 0.5;
   console.log(`\n[${r.dtype}] ${(r.bytes / 2 ** 20).toFixed(0)} MiB output, gzip files ${(r.compressed / 2 ** 20).toFixed(2)} MiB`);
   console.log(`  memcpy (limit)            ${gbps(r.bytes, r.memcpyMs)} GB/s`);

@@ -211,3 +211,20 @@ describe("fillPattern vs brute force", () => {
     fillPattern(new Uint8Array(0), new Uint8Array([1, 2]));
   });
 });
+
+describe("copyBox keeps 64-bit labels that are NaN bit patterns", () => {
+  it("copies 2^64-1, signalling and quiet NaN payloads bit for bit on the 8-byte word path", async () => {
+    const { copyBox } = await import("../src/index.js");
+    const labels = [0xffffffffffffffffn, 0x7ff0000000000001n, 0xfff8000000000001n, 0x7ff4000000000000n, 0xfff0000000000abcn, 1n, 0n];
+    const n = 16 * 4 * 2;
+    const src = new BigUint64Array(n);
+    for (let i = 0; i < n; i++) src[i] = labels[i % labels.length] ^ BigInt(i & 1);
+    const dst = new BigUint64Array(n);
+    for (let rep = 0; rep < 50; rep++) {
+      copyBox({ src: new Uint8Array(src.buffer), srcShape: [16, 4, 2], srcOrigin: [0, 0, 0], dst: new Uint8Array(dst.buffer), dstShape: [16, 4, 2], dstOrigin: [0, 0, 0], size: [16, 4, 2], bytesPerVoxel: 8 });
+      // Also a box that is not contiguous (row copies).
+      copyBox({ src: new Uint8Array(src.buffer), srcShape: [16, 4, 2], srcOrigin: [1, 0, 0], dst: new Uint8Array(dst.buffer), dstShape: [16, 4, 2], dstOrigin: [1, 0, 0], size: [15, 4, 2], bytesPerVoxel: 8 });
+    }
+    for (let i = 0; i < n; i++) expect(dst[i]).toBe(src[i]);
+  });
+});
