@@ -19,5 +19,7 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts"],
     testTimeout: 60_000,
     pool: "forks",
+    // In CI also write a JSON report; .ci/run prints its counts as a closing line.
+    reporters: process.env.CI ? ["default", ["json", { outputFile: ".tmp/vitest-report.json" }]] : ["default"],
   },
 });
