@@ -112,19 +112,8 @@ const commands: Record<string, Command> = {
     const encoding = str(a, "encoding");
     const onlyMip = int(a, "mip", { min: 0 });
     const src = await CloudVolume.open(srcPath);
-    const dstInfo = structuredClone(src.info) as PrecomputedInfo;
-    delete dstInfo.redirect;
-    if (encoding !== undefined) {
-      for (const s of dstInfo.scales) {
-        s.encoding = encoding;
-        if (encoding === "compressed_segmentation") s.compressed_segmentation_block_size ??= [8, 8, 8];
-        else delete s.compressed_segmentation_block_size;
-      }
-    }
-    if (compress !== undefined) dstInfo.compress = compress;
-    const dst = await CloudVolume.open(dstPath, { info: dstInfo, compress: compress as "gzip" | "br" | "none" | undefined });
+    const dst = await openOrCreateDestination(src, dstPath, encoding, compress);
     try {
-      await dst.commitInfo();
       const mips = onlyMip !== undefined ? [onlyMip] : src.availableMips;
       for (const mip of mips) await src.transferTo(dst, { mip });
       if (src.provenance.sources.length || src.provenance.owners.length || src.provenance.processing.length || src.provenance.description) {
@@ -137,6 +126,47 @@ const commands: Record<string, Command> = {
     }
   },
 };
+
+/**
+ * The copy target: an existing layer must agree with the source (dtype, channels,
+ * every scale's bounds); a missing one gets the source's info, re-encoded as asked.
+ */
+async function openOrCreateDestination(src: CloudVolume, dstPath: string, encoding: string | undefined, compress: string | undefined): Promise<CloudVolume> {
+  const writeOpts = { compress: compress as "gzip" | "br" | "none" | undefined };
+  let existing: CloudVolume | undefined;
+  try {
+    existing = await CloudVolume.open(dstPath, writeOpts);
+  } catch (e) {
+    if (!isCloudVolumeError(e, "NOT_FOUND") || e.key !== "info") throw e;
+  }
+  if (existing) {
+    const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);
+    const mismatch =
+      existing.dtype !== src.dtype ? `data_type ${existing.dtype} vs ${src.dtype}` :
+      existing.numChannels !== src.numChannels ? `num_channels ${existing.numChannels} vs ${src.numChannels}` :
+      existing.scales.length < src.scales.length ? `${existing.scales.length} scales vs ${src.scales.length}` :
+      src.scales.some((s, i) => !same(s.size, existing!.scales[i].size) || !same(s.voxel_offset, existing!.scales[i].voxel_offset)) ? "scale bounds differ" :
+      encoding !== undefined && existing.scales.some((s) => s.encoding !== encoding) ? `its encoding is ${existing.encoding}, not ${encoding}` : undefined;
+    if (mismatch) {
+      await existing.close();
+      throw new UsageError(`destination ${dstPath} already exists and does not match the source (${mismatch}); remove it or copy elsewhere`);
+    }
+    return existing;
+  }
+  const dstInfo = structuredClone(src.info) as PrecomputedInfo;
+  delete dstInfo.redirect;
+  if (encoding !== undefined) {
+    for (const s of dstInfo.scales) {
+      s.encoding = encoding;
+      if (encoding === "compressed_segmentation") s.compressed_segmentation_block_size ??= [8, 8, 8];
+      else delete s.compressed_segmentation_block_size;
+    }
+  }
+  if (compress !== undefined) dstInfo.compress = compress;
+  const dst = await CloudVolume.open(dstPath, { ...writeOpts, info: dstInfo });
+  await dst.commitInfo();
+  return dst;
+}
 
 function onePath(positionals: string[], cmd: string): string {
   if (positionals.length !== 1) throw new UsageError(`${cmd} needs exactly one <path>, got ${positionals.length}`);

@@ -99,6 +99,32 @@ describe("cloudvolume CLI", () => {
     expect(readFileSync(join(dir, "copy.bin")).equals(Buffer.from(data.buffer))).toBe(true);
   });
 
+  it("cp of a CloudVolume layer copies stored bytes untouched, re-encodes on --compress, refuses a mismatched destination", async () => {
+    const dir = tempDir();
+    const src = fixturePath("pc_image_u8_multiscale");
+    const same = join(dir, "same");
+    let r = await cv("cp", src, same);
+    expect(r.code, r.stderr).toBe(0);
+    for (const key of ["4_4_40", "8_8_40", "16_16_80"]) {
+      for (const f of readdirSync(join(src, key))) expect(readFileSync(join(same, key, f)).equals(readFileSync(join(src, key, f))), f).toBe(true);
+    }
+    const plain = join(dir, "plain");
+    r = await cv("cp", src, plain, "--compress", "none");
+    expect(r.code, r.stderr).toBe(0);
+    for (const mip of [0, 1, 2]) {
+      const gt = readGroundTruth("pc_image_u8_multiscale", mip);
+      const s = gt.shape;
+      const out = join(dir, `m${mip}.bin`);
+      r = await cv("download", plain, "--bbox", `0,0,0,${s[0]},${s[1]},${s[2]}`, "--mip", String(mip), "--out", out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(out).equals(Buffer.from(gt.bytes))).toBe(true);
+    }
+    expect(readdirSync(join(plain, "4_4_40")).some((f) => f.endsWith(".gz"))).toBe(false);
+    r = await cv("cp", fixturePath("pc_image_u16_raw"), plain);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/already exists and does not match the source \(data_type uint8 vs uint16\)/);
+  });
+
   it.each([
     [["download", "x", "--bbox", "0,0,0,1,1"], /--bbox must be six integers/],
     [["download", "/nonexistent/layer", "--bbox", "0,0,0,1,1,1", "--out", "/tmp/x.bin"], /no info file/],
