@@ -432,6 +432,7 @@ export class PrecomputedVolume {
     const mip = this.mipIndex(opts.mip);
     const signal = opts.signal;
     dst.assertWritable(`mip ${mip}`);
+    if (dst.info.scales[mip]?.locked) throw new CloudVolumeError("READ_ONLY", `mip ${mip} of ${dst.url} is locked; unlock the scale before writing`, { url: dst.url, mip });
     const bounds = this.bounds(mip);
     const region = opts.bbox ? Bbox.from(opts.bbox).clamp(bounds) : bounds;
     const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);
@@ -442,6 +443,11 @@ export class PrecomputedVolume {
     if (!sameGrid) {
       // Destination chunks are the unit of work: read the matching region, write it.
       const dstBounds = dst.bounds(mip);
+      // Whole destination chunks are written: a region that cuts them would overwrite voxels outside it.
+      const dstRegion = region.clamp(dstBounds);
+      if (!dstRegion.isEmpty() && !dstRegion.isAlignedTo(dst.chunkSize(mip), dst.voxelOffset(mip), dstBounds)) {
+        throw new CloudVolumeError("ALIGNMENT", `transfer region ${region} cuts chunks of the destination's ${dst.chunkSize(mip).join("x")} grid; align the region to it`, { url: dst.url, mip });
+      }
       await forEachConcurrent(chunksInRegion(region, dst.chunkSize(mip), dst.voxelOffset(mip), dstBounds), this.ctx.concurrencyOf(this.parsed.protocol), async (chunk) => {
         const cut = await this.download(chunk, { mip, signal, fillMissing: true });
         await dst.upload(chunk, cut, { mip, signal });
