@@ -58,6 +58,7 @@ export const PROVIDERS: Readonly<Record<string, string>> = {
   "codec:png": "@cloudvolume/codec-png",
   "codec:jpeg": "@cloudvolume/codec-jpeg",
   "codec:jxl": "@cloudvolume/codec-jxl",
+  "codec:jpegxl": "@cloudvolume/codec-jxl",
   "codec:compresso": "@cloudvolume/codec-compresso",
   "codec:crackle": "@cloudvolume/codec-crackle",
   "codec:fpzip": "@cloudvolume/codec-fpzip",
