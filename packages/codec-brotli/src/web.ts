@@ -1,4 +1,4 @@
-import { CloudVolumeError, type ByteCodec } from "@cloudvolume/core";
+import { CloudVolumeError, pipeBytes, type ByteCodec } from "@cloudvolume/core";
 import { BROTLI_NAME, BROTLI_SUFFIX, type BrotliBackend, brotliDecodeFailed, brotliEncodeFailed, checkQuality, emptyInput } from "./common.js";
 
 /**
@@ -52,51 +52,6 @@ const compressionCtor = (): StreamCtor | undefined => (globalThis as { Compressi
 export function brotliDecoderBackend(): BrotliBackend {
   const f = nativeFormat(decompressionCtor());
   return f === null ? "brotli.js" : f === "br" ? "native:br" : "native:brotli";
-}
-
-/** Read `bytes` through a (de)compression stream into one buffer, preallocated from `sizeHint`. */
-async function pipeBytes(stream: TransformStream<BufferSource, Uint8Array>, bytes: Uint8Array, sizeHint?: number): Promise<Uint8Array> {
-  // Streams refuse views of a SharedArrayBuffer; copy those once.
-  const input = (typeof SharedArrayBuffer !== "undefined" && bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>;
-  const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
-  // Write and close without awaiting: the write settles only as output is read, so
-  // awaiting it first would deadlock on large inputs. Its failure resurfaces from read().
-  writer
-    .write(input)
-    .then(() => writer.close())
-    .catch(() => undefined);
-  let out = new Uint8Array(sizeHint !== undefined && sizeHint > 0 ? sizeHint : 0);
-  let n = 0;
-  const parts: Uint8Array[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (out.byteLength > 0) {
-        if (n + value.byteLength > out.byteLength) {
-          const grown = new Uint8Array(Math.max(out.byteLength * 2, n + value.byteLength));
-          grown.set(out.subarray(0, n));
-          out = grown;
-        }
-        out.set(value, n);
-      } else {
-        parts.push(value);
-      }
-      n += value.byteLength;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  if (out.byteLength > 0) return n === out.byteLength ? out : out.subarray(0, n);
-  if (parts.length === 1) return parts[0];
-  const joined = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    joined.set(p, o);
-    o += p.byteLength;
-  }
-  return joined;
 }
 
 type PureDecompress = (buffer: ArrayLike<number>, outSize?: number | null) => Uint8Array;

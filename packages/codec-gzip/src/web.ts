@@ -1,4 +1,4 @@
-import { CloudVolumeError, type ByteCodec } from "@cloudvolume/core";
+import { CloudVolumeError, concatBytes, pipeBytes, type ByteCodec } from "@cloudvolume/core";
 import { GZIP_NAME, GZIP_SUFFIX, checkLevel, emptyInput, gzipDecodeFailed, gzipEncodeFailed } from "./common.js";
 
 /**
@@ -14,57 +14,6 @@ import { GZIP_NAME, GZIP_SUFFIX, checkLevel, emptyInput, gzipDecodeFailed, gzipE
  *   which Node and CloudFiles' Python reader decode. When a whole-stream decode fails
  *   we look for member boundaries and decode member by member (decodeGzipMembers).
  */
-
-/** Read `bytes` through a (de)compression stream into one buffer, preallocated from `sizeHint`. */
-export async function pipeBytes(stream: TransformStream<BufferSource, Uint8Array>, bytes: Uint8Array, sizeHint?: number): Promise<Uint8Array> {
-  // Streams refuse views of a SharedArrayBuffer; copy those once.
-  const input = (typeof SharedArrayBuffer !== "undefined" && bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>;
-  const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
-  // Write and close without awaiting: the write settles only as output is read, so
-  // awaiting it first would deadlock on large inputs. Its failure resurfaces from read().
-  writer
-    .write(input)
-    .then(() => writer.close())
-    .catch(() => undefined);
-
-  let out = new Uint8Array(sizeHint !== undefined && sizeHint > 0 ? sizeHint : 0);
-  let n = 0;
-  const parts: Uint8Array[] = [];
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (out.byteLength > 0) {
-        // Known size: copy into the one buffer, growing it if the hint was short.
-        if (n + value.byteLength > out.byteLength) {
-          const grown = new Uint8Array(Math.max(out.byteLength * 2, n + value.byteLength));
-          grown.set(out.subarray(0, n));
-          out = grown;
-        }
-        out.set(value, n);
-      } else {
-        parts.push(value);
-      }
-      n += value.byteLength;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-  if (out.byteLength > 0) return n === out.byteLength ? out : out.subarray(0, n);
-  if (parts.length === 1) return parts[0];
-  return concat(parts, n);
-}
-
-function concat(parts: Uint8Array[], total = parts.reduce((s, p) => s + p.byteLength, 0)): Uint8Array {
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
-}
 
 function gunzipOne(bytes: Uint8Array, sizeHint?: number): Promise<Uint8Array> {
   return pipeBytes(new DecompressionStream("gzip"), bytes, sizeHint);
@@ -105,7 +54,7 @@ export async function decodeGzipMembers(
       continue;
     }
     const tail = await decodeGzipMembers(bytes.subarray(p), decodeOne);
-    return concat([head, tail]);
+    return concatBytes([head, tail]);
   }
   throw firstError;
 }

@@ -7,7 +7,7 @@ import { JPEG_NAME, JPEG_PACKAGE } from "./common.js";
  */
 export { jpegCodec } from "./web.js";
 export { createJpegCodec, jpegQuality, readJpegFrame, type JpegFrame, type JpegWasmSources } from "./jpeg.js";
-export { compileOnce, type WasmSource } from "./wasm.js";
+export { compileOnce, type WasmSource } from "@cloudvolume/core";
 export { DEFAULT_JPEG_QUALITY } from "./common.js";
 
 /** Plugin descriptor for the Precomputed `jpeg` encoding; `load()` imports the codec lazily. */

@@ -1,7 +1,5 @@
-import { CloudVolumeError, type ArrayCodec, type ChunkSpec, type ErrorContext } from "@cloudvolume/core";
+import { CloudVolumeError, WasmCodec, checkDecodeOutput, checkEncodeInput, checkPictureSize, chunkDecodeFailed, chunkEncodeFailed, chunkErrorContext, deinterleave, describeChunk, encodeIntParam, type ArrayCodec, type ChunkSpec, type EmscriptenFactory, type WasmSource } from "@cloudvolume/core";
 import { DEFAULT_JPEG_QUALITY, JPEG_NAME } from "./common.js";
-import { deinterleave } from "./layout.js";
-import { WasmCodec, type EmscriptenFactory, type WasmSource } from "./wasm.js";
 
 /**
  * The Precomputed `jpeg` encoding (shared/spec/precomputed.md, "Image codecs"): uint8,
@@ -74,41 +72,30 @@ interface Geometry {
   pixels: number;
 }
 
-function context(chunk: ChunkSpec, cause?: unknown): ErrorContext {
-  const ctx: ErrorContext = {};
-  if (chunk.key !== undefined) ctx.key = chunk.key;
-  if (cause !== undefined) ctx.cause = cause;
-  return ctx;
-}
-
-function describe(chunk: ChunkSpec): string {
-  return `${chunk.key ?? "(no key)"} (${chunk.shape.join("x")} voxels, ${chunk.channels} channel(s) of ${chunk.dtype})`;
-}
-
 function geometry(chunk: ChunkSpec, op: "decode" | "encode"): Geometry {
   if (chunk.dtype !== "uint8") {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
-      `jpeg ${op} of ${describe(chunk)}: the jpeg encoding holds uint8 voxels only; check data_type and the scale's encoding in info (png holds uint16)`,
-      context(chunk),
+      `jpeg ${op} of ${describeChunk(chunk)}: the jpeg encoding holds uint8 voxels only; check data_type and the scale's encoding in info (png holds uint16)`,
+      chunkErrorContext(chunk),
     );
   }
   if (chunk.channels !== 1 && chunk.channels !== 3) {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
-      `jpeg ${op} of ${describe(chunk)}: the jpeg encoding holds 1 (grayscale) or 3 (RGB) channels; check num_channels in info`,
-      context(chunk),
+      `jpeg ${op} of ${describeChunk(chunk)}: the jpeg encoding holds 1 (grayscale) or 3 (RGB) channels; check num_channels in info`,
+      chunkErrorContext(chunk),
     );
   }
   const [x, y, z] = chunk.shape;
   if (![x, y, z].every((d) => Number.isInteger(d) && d > 0)) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `jpeg ${op} of ${describe(chunk)}: not a valid chunk shape`, context(chunk));
+    throw new CloudVolumeError("INVALID_ARGUMENT", `jpeg ${op} of ${describeChunk(chunk)}: not a valid chunk shape`, chunkErrorContext(chunk));
   }
   if (x > MAX_JPEG_DIMENSION || y * z > MAX_JPEG_DIMENSION) {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
-      `jpeg ${op} of ${describe(chunk)}: the picture would be ${x}x${y * z} pixels, and JPEG allows at most ${MAX_JPEG_DIMENSION} per side; use a smaller chunk size`,
-      context(chunk),
+      `jpeg ${op} of ${describeChunk(chunk)}: the picture would be ${x}x${y * z} pixels, and JPEG allows at most ${MAX_JPEG_DIMENSION} per side; use a smaller chunk size`,
+      chunkErrorContext(chunk),
     );
   }
   return { width: x, height: y * z, channels: chunk.channels, pixels: x * y * z };
@@ -116,12 +103,7 @@ function geometry(chunk: ChunkSpec, op: "decode" | "encode"): Geometry {
 
 /** `jpeg_quality` from the scale, default 85 like CloudVolume; simplejpeg accepts 1-100. */
 export function jpegQuality(chunk: ChunkSpec): number {
-  const v = chunk.params?.jpeg_quality;
-  if (v === undefined || v === null) return DEFAULT_JPEG_QUALITY;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > 100) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `jpeg encode of ${describe(chunk)}: jpeg_quality must be an integer from 1 to 100, got ${JSON.stringify(v)}`, context(chunk));
-  }
-  return v;
+  return encodeIntParam(JPEG_NAME, chunk, "jpeg_quality", 1, 100, DEFAULT_JPEG_QUALITY);
 }
 
 export interface JpegFrame {
@@ -219,8 +201,7 @@ export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
     hint,
   );
 
-  const decodeFailed = (chunk: ChunkSpec, what: string, cause?: unknown) =>
-    new CloudVolumeError("DECODE_FAILED", `jpeg chunk ${describe(chunk)}: ${what}`, context(chunk, cause));
+  const decodeFailed = (chunk: ChunkSpec, what: string, cause?: unknown) => chunkDecodeFailed(JPEG_NAME, chunk, what, cause);
 
   return {
     name: JPEG_NAME,
@@ -228,9 +209,7 @@ export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
     async decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Promise<Uint8Array> {
       const g = geometry(chunk, "decode");
       const size = g.pixels * g.channels;
-      if (out && out.byteLength !== size) {
-        throw new CloudVolumeError("INVALID_ARGUMENT", `jpeg decode: output buffer has ${out.byteLength} bytes, chunk ${describe(chunk)} needs ${size}`, context(chunk));
-      }
+      checkDecodeOutput(JPEG_NAME, chunk, out, size);
       if (bytes.byteLength === 0) throw decodeFailed(chunk, "the file is empty");
       let frame: JpegFrame;
       try {
@@ -239,13 +218,7 @@ export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
         if (!(err instanceof Malformed)) throw err;
         throw decodeFailed(chunk, `not a valid JPEG file: ${err.message}`, err);
       }
-      if (frame.width !== g.width || frame.height !== g.height) {
-        throw decodeFailed(
-          chunk,
-          `the picture is ${frame.width}x${frame.height} pixels, the chunk needs ${g.width}x${g.height} (width x, height y*z); ` +
-            "the file belongs to another chunk or the scale's chunk size in info is wrong",
-        );
-      }
+      checkPictureSize(JPEG_NAME, chunk, frame.width, frame.height);
       if (frame.components !== g.channels) {
         throw decodeFailed(chunk, `the picture has ${frame.components} colour component(s), the layer has ${g.channels} channel(s); check num_channels in info`);
       }
@@ -281,9 +254,7 @@ export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
     async encode(voxels: Uint8Array, chunk: ChunkSpec): Promise<Uint8Array> {
       const g = geometry(chunk, "encode");
       const n = g.pixels;
-      if (voxels.byteLength !== n * g.channels) {
-        throw new CloudVolumeError("INVALID_ARGUMENT", `jpeg encode of ${describe(chunk)}: got ${voxels.byteLength} bytes of voxels, expected ${n * g.channels}`, context(chunk));
-      }
+      checkEncodeInput(JPEG_NAME, chunk, voxels, n * g.channels);
       const quality = jpegQuality(chunk);
       // The encoder reads RGBA. For one channel, R = G = B = v, and libjpeg's RGB -> gray
       // weights sum to exactly 1.0 in fixed point (19595 + 38470 + 7471 = 65536), so the
@@ -329,11 +300,8 @@ export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
         return file;
       } catch (err) {
         encoder.discard();
-        throw new CloudVolumeError(
-          "ENCODE_FAILED",
-          `jpeg encode of ${describe(chunk)} failed: ${err instanceof Error ? err.message : String(err)}${encoder.messages.length ? ` (${encoder.messages.join("; ")})` : ""}`,
-          context(chunk, err),
-        );
+        const said = encoder.messages.length ? ` (${encoder.messages.join("; ")})` : "";
+        throw chunkEncodeFailed(JPEG_NAME, chunk, `${err instanceof Error ? err.message : String(err)}${said}`, err);
       }
     },
   };

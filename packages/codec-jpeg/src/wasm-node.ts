@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { compileOnce } from "@cloudvolume/core";
 import { createJpegCodec } from "./jpeg.js";
-import { compileOnce } from "./wasm.js";
 
 /**
  * Node codec: the .wasm files are read from the installed @jsquash/jpeg package (never

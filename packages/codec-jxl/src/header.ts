@@ -1,3 +1,5 @@
+import { concatBytes } from "@cloudvolume/core";
+
 /**
  * The few JPEG XL header fields a chunk decoder must check before trusting the pixels:
  * size, sample depth, grey or colour, extra channels (alpha), animation. The WebAssembly
@@ -55,14 +57,7 @@ function codestreamPrefix(bytes: Uint8Array): Uint8Array {
     pos += size;
   }
   if (parts.length === 0) throw new JxlHeaderError("JPEG XL container without a codestream box");
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const joined = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    joined.set(p, o);
-    o += p.byteLength;
-  }
-  return joined;
+  return concatBytes(parts);
 }
 
 /** LSB-first bit reader (18181-1 §9.1). */

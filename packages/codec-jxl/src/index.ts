@@ -8,7 +8,7 @@ import { JXL_NAME, JXL_PACKAGE } from "./common.js";
 export { jxlCodec } from "./web.js";
 export { createJxlCodec, jxlSettings, type JxlWasmSources } from "./jxl.js";
 export { readJxlHeader, type JxlHeader } from "./header.js";
-export { compileOnce, type WasmSource } from "./wasm.js";
+export { compileOnce, type WasmSource } from "@cloudvolume/core";
 export { DEFAULT_JXL_EFFORT, DEFAULT_JXL_QUALITY } from "./common.js";
 
 /** Plugin descriptor for the Precomputed `jxl` (JPEG XL) encoding; `load()` imports the codec lazily. */

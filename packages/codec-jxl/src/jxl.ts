@@ -1,9 +1,7 @@
-import { CloudVolumeError, type ArrayCodec, type ChunkSpec, type ErrorContext } from "@cloudvolume/core";
+import { CloudVolumeError, WasmCodec, checkDecodeOutput, checkEncodeInput, checkPictureSize, chunkDecodeFailed, chunkEncodeFailed, chunkErrorContext, deinterleave, describeChunk, encodeIntParam, type ArrayCodec, type ChunkSpec, type EmscriptenFactory, type WasmSource } from "@cloudvolume/core";
 import { DEFAULT_JXL_EFFORT, DEFAULT_JXL_QUALITY, JXL_NAME } from "./common.js";
 import { JxlHeaderError, readJxlHeader, type JxlHeader } from "./header.js";
-import { deinterleave } from "./layout.js";
 import { JxlDataError, OxideDecoder, type DecodedPicture } from "./oxide.js";
-import { WasmCodec, type EmscriptenFactory, type WasmSource } from "./wasm.js";
 
 /**
  * The Precomputed `jxl` (JPEG XL) encoding (shared/spec/precomputed.md, "Image codecs"):
@@ -63,57 +61,37 @@ interface Geometry {
   depth: 8 | 16;
 }
 
-function context(chunk: ChunkSpec, cause?: unknown): ErrorContext {
-  const ctx: ErrorContext = {};
-  if (chunk.key !== undefined) ctx.key = chunk.key;
-  if (cause !== undefined) ctx.cause = cause;
-  return ctx;
-}
-
-function describe(chunk: ChunkSpec): string {
-  return `${chunk.key ?? "(no key)"} (${chunk.shape.join("x")} voxels, ${chunk.channels} channel(s) of ${chunk.dtype})`;
-}
-
 function geometry(chunk: ChunkSpec, op: "decode" | "encode"): Geometry {
   const { dtype } = chunk;
   if (dtype !== "uint8" && !(dtype === "uint16" && op === "decode")) {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
       op === "decode"
-        ? `jxl decode of ${describe(chunk)}: the jxl codec reads uint8 and uint16 voxels only; check data_type and the scale's encoding in info`
-        : `jxl encode of ${describe(chunk)}: the jxl codec writes uint8 voxels only (its WebAssembly libjxl encoder is 8-bit); ` +
+        ? `jxl decode of ${describeChunk(chunk)}: the jxl codec reads uint8 and uint16 voxels only; check data_type and the scale's encoding in info`
+        : `jxl encode of ${describeChunk(chunk)}: the jxl codec writes uint8 voxels only (its WebAssembly libjxl encoder is 8-bit); ` +
             "check data_type and the scale's encoding in info (png stores uint16 losslessly)",
-      context(chunk),
+      chunkErrorContext(chunk),
     );
   }
   const c = chunk.channels;
   if (c !== 1 && c !== 3 && c !== 4) {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
-      `jxl ${op} of ${describe(chunk)}: the jxl encoding holds 1 (grey), 3 (RGB) or 4 (RGBA) channels; check num_channels in info`,
-      context(chunk),
+      `jxl ${op} of ${describeChunk(chunk)}: the jxl encoding holds 1 (grey), 3 (RGB) or 4 (RGBA) channels; check num_channels in info`,
+      chunkErrorContext(chunk),
     );
   }
   const [x, y, z] = chunk.shape;
   if (![x, y, z].every((d) => Number.isInteger(d) && d > 0) || x > 0x3fffffff || y * z > 0x3fffffff) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `jxl ${op} of ${describe(chunk)}: not a valid chunk shape for a JPEG XL picture`, context(chunk));
+    throw new CloudVolumeError("INVALID_ARGUMENT", `jxl ${op} of ${describeChunk(chunk)}: not a valid chunk shape for a JPEG XL picture`, chunkErrorContext(chunk));
   }
   return { width: x, height: y * z, channels: c, pixels: x * y * z, depth: dtype === "uint8" ? 8 : 16 };
 }
 
-function intParam(chunk: ChunkSpec, name: string, lo: number, hi: number, fallback: number): number {
-  const v = chunk.params?.[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < lo || v > hi) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `jxl encode of ${describe(chunk)}: ${name} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(v)}`, context(chunk));
-  }
-  return v;
-}
-
 /** `jxl_quality` (1-100, 100 = lossless; default lossless) and `jxl_effort` (1-9, default 7) from the scale. */
 export function jxlSettings(chunk: ChunkSpec): { quality: number; effort: number; lossless: boolean } {
-  const quality = intParam(chunk, "jxl_quality", 1, 100, DEFAULT_JXL_QUALITY);
-  return { quality, effort: intParam(chunk, "jxl_effort", 1, 9, DEFAULT_JXL_EFFORT), lossless: quality >= 100 };
+  const quality = encodeIntParam(JXL_NAME, chunk, "jxl_quality", 1, 100, DEFAULT_JXL_QUALITY);
+  return { quality, effort: encodeIntParam(JXL_NAME, chunk, "jxl_effort", 1, 9, DEFAULT_JXL_EFFORT), lossless: quality >= 100 };
 }
 
 /**
@@ -133,17 +111,10 @@ export function createJxlCodec(sources: JxlWasmSources = {}): ArrayCodec {
     hint,
   );
 
-  const decodeFailed = (chunk: ChunkSpec, what: string, cause?: unknown) =>
-    new CloudVolumeError("DECODE_FAILED", `jxl chunk ${describe(chunk)}: ${what}`, context(chunk, cause));
+  const decodeFailed = (chunk: ChunkSpec, what: string, cause?: unknown) => chunkDecodeFailed(JXL_NAME, chunk, what, cause);
 
   function checkHeader(h: JxlHeader, g: Geometry, chunk: ChunkSpec): void {
-    if (h.width !== g.width || h.height !== g.height) {
-      throw decodeFailed(
-        chunk,
-        `the picture is ${h.width}x${h.height} pixels, the chunk needs ${g.width}x${g.height} (width x, height y*z); ` +
-          "the file belongs to another chunk or the scale's chunk size in info is wrong",
-      );
-    }
+    checkPictureSize(JXL_NAME, chunk, h.width, h.height);
     if (h.floatSamples || h.bitsPerSample !== g.depth) {
       throw decodeFailed(chunk, `the picture has ${h.bitsPerSample}-bit ${h.floatSamples ? "float" : "integer"} samples; ${chunk.dtype} chunks are ${g.depth}-bit pictures`);
     }
@@ -166,9 +137,7 @@ export function createJxlCodec(sources: JxlWasmSources = {}): ArrayCodec {
     async decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Promise<Uint8Array> {
       const g = geometry(chunk, "decode");
       const size = g.pixels * g.channels;
-      if (out && out.byteLength !== size * (g.depth / 8)) {
-        throw new CloudVolumeError("INVALID_ARGUMENT", `jxl decode: output buffer has ${out.byteLength} bytes, chunk ${describe(chunk)} needs ${size * (g.depth / 8)}`, context(chunk));
-      }
+      checkDecodeOutput(JXL_NAME, chunk, out, size * (g.depth / 8));
       if (bytes.byteLength === 0) throw decodeFailed(chunk, "the file is empty");
       let header: JxlHeader;
       try {
@@ -223,9 +192,7 @@ export function createJxlCodec(sources: JxlWasmSources = {}): ArrayCodec {
     async encode(voxels: Uint8Array, chunk: ChunkSpec): Promise<Uint8Array> {
       const g = geometry(chunk, "encode");
       const n = g.pixels;
-      if (voxels.byteLength !== n * g.channels) {
-        throw new CloudVolumeError("INVALID_ARGUMENT", `jxl encode of ${describe(chunk)}: got ${voxels.byteLength} bytes of voxels, expected ${n * g.channels}`, context(chunk));
-      }
+      checkEncodeInput(JXL_NAME, chunk, voxels, n * g.channels);
       const { quality, effort, lossless } = jxlSettings(chunk);
       const rgba = new Uint8ClampedArray(n * 4);
       for (let p = 0, s = 0; p < n; p++, s += 4) {
@@ -259,9 +226,9 @@ export function createJxlCodec(sources: JxlWasmSources = {}): ArrayCodec {
         file = mod.encode(rgba, g.width, g.height, options);
       } catch (err) {
         encoder.discard();
-        throw new CloudVolumeError("ENCODE_FAILED", `jxl encode of ${describe(chunk)} failed: ${err instanceof Error ? err.message : String(err)}`, context(chunk, err));
+        throw chunkEncodeFailed(JXL_NAME, chunk, err instanceof Error ? err.message : String(err), err);
       }
-      if (!file) throw new CloudVolumeError("ENCODE_FAILED", `jxl encode of ${describe(chunk)} failed: libjxl returned nothing`, context(chunk));
+      if (!file) throw chunkEncodeFailed(JXL_NAME, chunk, "libjxl returned nothing");
       return new Uint8Array(file);
     },
   };

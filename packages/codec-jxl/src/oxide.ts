@@ -1,6 +1,5 @@
 import { decode as decodePng } from "fast-png";
-import { CloudVolumeError } from "@cloudvolume/core";
-import type { WasmSource } from "./wasm.js";
+import { CloudVolumeError, type WasmSource } from "@cloudvolume/core";
 
 /**
  * The JPEG XL decoder: jxl-oxide (a Rust decoder that passes the JPEG XL conformance

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { compileOnce } from "@cloudvolume/core";
 import { createJxlCodec } from "./jxl.js";
-import { compileOnce } from "./wasm.js";
 
 /**
  * Node codec: the .wasm files are read from the installed packages (never fetched) and

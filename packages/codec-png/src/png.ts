@@ -1,6 +1,5 @@
 import { decode as decodePng, encode as encodePng, type DecodedPng } from "fast-png";
-import { CloudVolumeError, viewAs, type ArrayCodec, type ChunkSpec, type ErrorContext } from "@cloudvolume/core";
-import { deinterleave, interleave } from "./layout.js";
+import { CloudVolumeError, checkDecodeOutput, checkEncodeInput, checkPictureSize, chunkDecodeFailed, chunkEncodeFailed, chunkErrorContext, deinterleave, describeChunk, encodeIntParam, interleave, viewAs, type ArrayCodec, type ChunkSpec } from "@cloudvolume/core";
 import { DEFAULT_PNG_LEVEL, PNG_NAME } from "./common.js";
 
 /**
@@ -34,38 +33,27 @@ interface Geometry {
   bytes: number;
 }
 
-function context(chunk: ChunkSpec, cause?: unknown): ErrorContext {
-  const ctx: ErrorContext = {};
-  if (chunk.key !== undefined) ctx.key = chunk.key;
-  if (cause !== undefined) ctx.cause = cause;
-  return ctx;
-}
-
-function describe(chunk: ChunkSpec): string {
-  return `${chunk.key ?? "(no key)"} (${chunk.shape.join("x")} voxels, ${chunk.channels} channel(s) of ${chunk.dtype})`;
-}
-
 function geometry(chunk: ChunkSpec, op: "decode" | "encode"): Geometry {
   const { dtype, channels } = chunk;
   if (dtype !== "uint8" && dtype !== "uint16") {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
-      `png ${op} of ${describe(chunk)}: the png encoding holds uint8 or uint16 voxels only; ` +
+      `png ${op} of ${describeChunk(chunk)}: the png encoding holds uint8 or uint16 voxels only; ` +
         "check the layer's data_type and the scale's encoding in info (raw suits other types)",
-      context(chunk),
+      chunkErrorContext(chunk),
     );
   }
   if (!Number.isInteger(channels) || channels < 1 || channels > 4) {
     throw new CloudVolumeError(
       "INVALID_ARGUMENT",
-      `png ${op} of ${describe(chunk)}: the png encoding holds 1 to 4 channels (gray, gray+alpha, RGB, RGBA); check num_channels in info`,
-      context(chunk),
+      `png ${op} of ${describeChunk(chunk)}: the png encoding holds 1 to 4 channels (gray, gray+alpha, RGB, RGBA); check num_channels in info`,
+      chunkErrorContext(chunk),
     );
   }
   const [x, y, z] = chunk.shape;
   const height = y * z;
   if (![x, y, z].every((d) => Number.isInteger(d) && d > 0) || x > 0x7fffffff || height > 0x7fffffff) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `png ${op} of ${describe(chunk)}: not a valid chunk shape for a PNG picture`, context(chunk));
+    throw new CloudVolumeError("INVALID_ARGUMENT", `png ${op} of ${describeChunk(chunk)}: not a valid chunk shape for a PNG picture`, chunkErrorContext(chunk));
   }
   const depth = dtype === "uint8" ? 8 : 16;
   const pixels = x * height;
@@ -78,20 +66,14 @@ type ZlibLevel = NonNullable<NonNullable<Parameters<typeof encodePng>[1]>["zlib"
 const COLOUR_NAMES = ["", "gray", "gray+alpha", "RGB", "RGBA"];
 
 function decodeFailed(chunk: ChunkSpec, what: string, cause?: unknown): CloudVolumeError {
-  return new CloudVolumeError("DECODE_FAILED", `png chunk ${describe(chunk)}: ${what}`, context(chunk, cause));
+  return chunkDecodeFailed(PNG_NAME, chunk, what, cause);
 }
 
 function checkDecoded(png: DecodedPng, g: Geometry, chunk: ChunkSpec): void {
   if (png.palette) {
     throw decodeFailed(chunk, "the file is an indexed-colour (palette) PNG; Precomputed png chunks hold the sample values themselves");
   }
-  if (png.width !== g.width || png.height !== g.height) {
-    throw decodeFailed(
-      chunk,
-      `the picture is ${png.width}x${png.height} pixels, the chunk needs ${g.width}x${g.height} (width x, height y*z); ` +
-        "the file belongs to another chunk or the scale's chunk size in info is wrong",
-    );
-  }
+  checkPictureSize(PNG_NAME, chunk, png.width, png.height);
   if (png.channels !== g.channels) {
     throw decodeFailed(
       chunk,
@@ -115,12 +97,7 @@ function u16View(bytes: Uint8Array): Uint16Array | undefined {
 
 /** `png_level` from the scale (zlib level 0-9), default 9 as CloudVolume. */
 export function pngLevel(chunk: ChunkSpec): number {
-  const v = chunk.params?.png_level;
-  if (v === undefined || v === null) return DEFAULT_PNG_LEVEL;
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 9) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `png encode of ${describe(chunk)}: png_level must be an integer from 0 to 9, got ${JSON.stringify(v)}`, context(chunk));
-  }
-  return v;
+  return encodeIntParam(PNG_NAME, chunk, "png_level", 0, 9, DEFAULT_PNG_LEVEL);
 }
 
 export const pngCodec: ArrayCodec = {
@@ -128,9 +105,7 @@ export const pngCodec: ArrayCodec = {
 
   decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Uint8Array {
     const g = geometry(chunk, "decode");
-    if (out && out.byteLength !== g.bytes) {
-      throw new CloudVolumeError("INVALID_ARGUMENT", `png decode: output buffer has ${out.byteLength} bytes, chunk ${describe(chunk)} needs ${g.bytes}`, context(chunk));
-    }
+    checkDecodeOutput(PNG_NAME, chunk, out, g.bytes);
     if (bytes.byteLength === 0) throw decodeFailed(chunk, "the file is empty");
     let png: DecodedPng;
     try {
@@ -160,9 +135,7 @@ export const pngCodec: ArrayCodec = {
 
   encode(voxels: Uint8Array, chunk: ChunkSpec): Uint8Array {
     const g = geometry(chunk, "encode");
-    if (voxels.byteLength !== g.bytes) {
-      throw new CloudVolumeError("INVALID_ARGUMENT", `png encode of ${describe(chunk)}: got ${voxels.byteLength} bytes of voxels, expected ${g.bytes}`, context(chunk));
-    }
+    checkEncodeInput(PNG_NAME, chunk, voxels, g.bytes);
     const level = pngLevel(chunk);
     const n = g.pixels;
     let data: Uint8Array | Uint16Array;
@@ -178,7 +151,7 @@ export const pngCodec: ArrayCodec = {
     try {
       encoded = encodePng({ width: g.width, height: g.height, data, depth: g.depth, channels: g.channels }, { zlib: { level: level as ZlibLevel } });
     } catch (err) {
-      throw new CloudVolumeError("ENCODE_FAILED", `png encode of ${describe(chunk)} failed: ${err instanceof Error ? err.message : String(err)}`, context(chunk, err));
+      throw chunkEncodeFailed(PNG_NAME, chunk, err instanceof Error ? err.message : String(err), err);
     }
     // fast-png returns a view of its growable write buffer; do not keep the slack alive.
     return encoded.byteLength * 2 < encoded.buffer.byteLength ? encoded.slice() : encoded;

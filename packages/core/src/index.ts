@@ -12,3 +12,7 @@ export * from "./limiter.js";
 export * from "./retry.js";
 export * from "./context.js";
 export * from "./pool.js";
+export * from "./codec-helpers.js";
+export * from "./interleave.js";
+export * from "./wasm.js";
+export * from "./streams.js";

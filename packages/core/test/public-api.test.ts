@@ -15,21 +15,34 @@ it("exports exactly the public API", () => {
     "KNOWN_FORMATS",
     "Limiter",
     "PROVIDERS",
+    "WasmCodec",
     "abortError",
     "allocateArray",
     "asVolumeArray",
     "bytesOf",
+    "checkDecodeOutput",
+    "checkEncodeInput",
     "checkKey",
+    "checkPictureSize",
+    "chunkDecodeFailed",
+    "chunkEncodeFailed",
+    "chunkErrorContext",
     "chunkIndexOf",
     "chunksInRegion",
+    "compileOnce",
+    "concatBytes",
     "copyBox",
+    "deinterleave",
+    "describeChunk",
     "dtypeInfo",
     "dtypeOfArray",
+    "encodeIntParam",
     "fillPattern",
     "forEachConcurrent",
     "fortranStrides",
     "getVoxel",
     "gridShape",
+    "interleave",
     "isCloudVolumeError",
     "isDataType",
     "isRetryable",
@@ -37,6 +50,7 @@ it("exports exactly the public API", () => {
     "joinKey",
     "mapConcurrent",
     "parseUrl",
+    "pipeBytes",
     "resolveRange",
     "scalarBytes",
     "throwIfAborted",
@@ -55,7 +69,7 @@ it("exports exactly the public API", () => {
 });
 
 it("exports are of the expected kinds", () => {
-  for (const name of ["Bbox", "BufferPool", "CloudVolumeError", "Context", "Limiter"]) {
+  for (const name of ["Bbox", "BufferPool", "CloudVolumeError", "Context", "Limiter", "WasmCodec"]) {
     expect(typeof (core as Record<string, unknown>)[name]).toBe("function");
   }
   expect(Array.isArray(core.DATA_TYPES)).toBe(true);
