@@ -15,7 +15,11 @@ commands:
   create <path> --type image|segmentation --dtype D --encoding E --resolution x,y,z
          --size x,y,z --chunk-size x,y,z [--voxel-offset x,y,z] [--channels N]
          [--compress gzip|br|none] [--block-size x,y,z]
-  cp <src> <dst> [--encoding E] [--compress gzip|br|none] [--mip N]
+  cp <src> <dst> [--encoding E] [--compress gzip|br|none] [--mip N] [--sharded | --unsharded]
+
+cp keeps each scale's layout (sharded or not) unless --sharded (shard every copied scale,
+parameters as CloudVolume's to_sharded) or --unsharded (plain chunk files) says otherwise;
+--compress applies to plain chunk files only (a sharding spec has its own data_encoding).
 
 <path> is file:///abs/dir, precomputed://file:///abs/dir, a bare local path, or mem://...
 Arrays on disk (--out, --in) are raw little-endian bytes in Fortran order (x fastest, then y, z, channel).`;
@@ -104,18 +108,20 @@ const commands: Record<string, Command> = {
   },
 
   async cp(argv) {
-    const a = parseArgs(argv, { values: ["encoding", "compress", "mip"], flags: [] });
+    const a = parseArgs(argv, { values: ["encoding", "compress", "mip"], flags: ["sharded", "unsharded"] });
     if (a.positionals.length !== 2) throw new UsageError("cp needs <src> <dst>");
     const [srcPath, dstPath] = a.positionals;
     const compress = str(a, "compress");
     if (compress !== undefined && !["gzip", "br", "none"].includes(compress)) throw new UsageError(`--compress must be gzip, br or none, got ${JSON.stringify(compress)}`);
+    if (a.options.sharded === true && a.options.unsharded === true) throw new UsageError("--sharded and --unsharded contradict each other; pass one");
+    const sharded = a.options.sharded === true ? true : a.options.unsharded === true ? false : undefined;
     const encoding = str(a, "encoding");
     const onlyMip = int(a, "mip", { min: 0 });
     const src = await CloudVolume.open(srcPath);
-    const dst = await openOrCreateDestination(src, dstPath, encoding, compress);
+    const mips = onlyMip !== undefined ? [onlyMip] : src.availableMips;
+    const dst = await openOrCreateDestination(src, dstPath, encoding, compress, sharded, mips);
     try {
-      const mips = onlyMip !== undefined ? [onlyMip] : src.availableMips;
-      for (const mip of mips) await src.transferTo(dst, { mip });
+      for (const mip of mips) await src.transferTo(dst, { mip, sharded });
       if (src.provenance.sources.length || src.provenance.owners.length || src.provenance.processing.length || src.provenance.description) {
         dst.provenance = structuredClone(src.provenance);
         await dst.commitProvenance();
@@ -131,7 +137,9 @@ const commands: Record<string, Command> = {
  * The copy target: an existing layer must agree with the source (dtype, channels,
  * every scale's bounds); a missing one gets the source's info, re-encoded as asked.
  */
-async function openOrCreateDestination(src: CloudVolume, dstPath: string, encoding: string | undefined, compress: string | undefined): Promise<CloudVolume> {
+async function openOrCreateDestination(
+  src: CloudVolume, dstPath: string, encoding: string | undefined, compress: string | undefined, sharded: boolean | undefined, mips: number[],
+): Promise<CloudVolume> {
   const writeOpts = { compress: compress as "gzip" | "br" | "none" | undefined };
   let existing: CloudVolume | undefined;
   try {
@@ -146,7 +154,9 @@ async function openOrCreateDestination(src: CloudVolume, dstPath: string, encodi
       existing.numChannels !== src.numChannels ? `num_channels ${existing.numChannels} vs ${src.numChannels}` :
       existing.scales.length < src.scales.length ? `${existing.scales.length} scales vs ${src.scales.length}` :
       src.scales.some((s, i) => !same(s.size, existing!.scales[i].size) || !same(s.voxel_offset, existing!.scales[i].voxel_offset)) ? "scale bounds differ" :
-      encoding !== undefined && existing.scales.some((s) => s.encoding !== encoding) ? `its encoding is ${existing.encoding}, not ${encoding}` : undefined;
+      encoding !== undefined && existing.scales.some((s) => s.encoding !== encoding) ? `its encoding is ${existing.encoding}, not ${encoding}` :
+      // Switching an existing scale's layout would strand the data already stored in the other one.
+      sharded !== undefined && mips.some((m) => existing!.isSharded(m) !== sharded) ? `mip ${mips.find((m) => existing!.isSharded(m) !== sharded)} is ${sharded ? "not " : ""}sharded` : undefined;
     if (mismatch) {
       await existing.close();
       throw new UsageError(`destination ${dstPath} already exists and does not match the source (${mismatch}); remove it or copy elsewhere`);

@@ -4,5 +4,7 @@ export {
 } from "@cloudvolume/core";
 export {
   createNewInfo, addScale, resetScales, parseInfo, serializeJson,
-  type PrecomputedInfo, type ScaleInfo, type Provenance, type Cutout, type NewInfoOptions,
+  computeShardParamsForImage, computeShardParamsForHashed, imageShardShape, ShardedStore,
+  type PrecomputedInfo, type ScaleInfo, type Provenance, type Cutout, type NewInfoOptions, type TransferOptions, type TransferStats,
+  type ShardingSpecJson,
 } from "@cloudvolume/format-precomputed";

@@ -4,6 +4,7 @@ import {
 import {
   PrecomputedVolume, addScale, createNewInfo, resetScales, type AddScaleOptions, type Cutout, type IoOptions,
   type NewInfoOptions, type PrecomputedInfo, type PrecomputedOptions, type Provenance, type ScaleInfo,
+  type ShardingSpecJson, type TransferOptions, type TransferStats,
 } from "@cloudvolume/format-precomputed";
 
 export interface CloudVolumeOptions extends PrecomputedOptions {
@@ -98,10 +99,20 @@ export class CloudVolume {
   /**
    * Copy one mip (default: the current one) into `dst` chunk by chunk, re-encoding
    * only where `dst`'s encoding or compression differs. Never holds the whole volume.
+   * `sharded: true` writes `dst`'s scale in the sharded format (CloudVolume's parameter
+   * choice), `false` as plain chunk files; a sharded destination is written whole
+   * shards at a time, so `bbox` must cover whole shards.
    */
-  transferTo(dst: CloudVolume, opts: { mip?: number; bbox?: BboxLike; signal?: AbortSignal; onChunk?: () => void } = {}): Promise<{ chunks: number; copied: number; recoded: number }> {
+  transferTo(dst: CloudVolume, opts: TransferOptions = {}): Promise<TransferStats> {
     return this.vol.transferTo(dst.vol, { ...opts, mip: opts.mip ?? this.mip });
   }
+
+  /** True when the mip (default: the current one) is stored in the sharded format. */
+  isSharded(mip?: number | Vec3): boolean { return this.vol.isSharded(mip); }
+  /** Voxel shape of one shard (CloudVolume's shard_shape); sharded uploads cover whole shards. */
+  shardShape(mip?: number | Vec3): Vec3 { return this.vol.shardShape(mip); }
+  /** Shard (`true`: CloudVolume's parameters, or a given spec) or unshard a scale, committing the info. */
+  setSharding(mip: number, sharded: boolean | ShardingSpecJson): Promise<void> { return this.vol.setSharding(mip, sharded); }
 
   /** Release handles and pooled buffers. The volume is unusable afterwards. */
   close(): Promise<void> { return this.vol.close(); }

@@ -125,6 +125,48 @@ describe("cloudvolume CLI", () => {
     expect(r.stderr).toMatch(/already exists and does not match the source \(data_type uint8 vs uint16\)/);
   });
 
+  it("cp --sharded writes shard files (CloudVolume's parameters) and cp --unsharded turns them back into chunk files", async () => {
+    const dir = tempDir();
+    const src = fixturePath("pc_image_u8_multiscale");
+    const sharded = join(dir, "sharded");
+    let r = await cv("cp", src, sharded, "--sharded");
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(readFileSync(join(sharded, "info"), "utf8"));
+    // mip 0: 64x64x32 in 32x32x16 chunks = 8 chunks, one shard (preshift 3).
+    expect(info.scales[0].sharding).toEqual({
+      "@type": "neuroglancer_uint64_sharded_v1", data_encoding: "gzip", hash: "identity", minishard_bits: 0,
+      minishard_index_encoding: "gzip", preshift_bits: 3, shard_bits: 0,
+    });
+    for (const key of ["4_4_40", "8_8_40", "16_16_80"]) expect(readdirSync(join(sharded, key))).toEqual(["0.shard"]);
+    const plain = join(dir, "plain");
+    r = await cv("cp", sharded, plain, "--unsharded", "--compress", "none");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(plain, "info"), "utf8")).scales.every((s: { sharding?: unknown }) => s.sharding === undefined)).toBe(true);
+    expect(readdirSync(join(plain, "4_4_40")).sort()).toEqual(readdirSync(join(src, "4_4_40")).map((f) => f.replace(/\.gz$/, "")).sort());
+    for (const [layer, mip] of [[sharded, 0], [sharded, 2], [plain, 0], [plain, 1]] as const) {
+      const gt = readGroundTruth("pc_image_u8_multiscale", mip);
+      const s = gt.shape;
+      const out = join(dir, `o-${mip}-${layer === plain}.bin`);
+      r = await cv("download", layer, "--bbox", `0,0,0,${s[0]},${s[1]},${s[2]}`, "--mip", String(mip), "--out", out);
+      expect(r.code, r.stderr).toBe(0);
+      expect(readFileSync(out).equals(Buffer.from(gt.bytes)), `${layer} mip ${mip}`).toBe(true);
+    }
+    // Plain cp of a sharded layer keeps it sharded, shard files copied as stored.
+    const copy = join(dir, "copy");
+    r = await cv("cp", fixturePath("pc_seg_u64_cseg_sharded"), copy);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ["0.shard", "1.shard"]) {
+      expect(readFileSync(join(copy, "4_4_40", f)).equals(readFileSync(join(fixturePath("pc_seg_u64_cseg_sharded"), "4_4_40", f))), f).toBe(true);
+    }
+    // An existing unsharded destination is not switched to shards.
+    r = await cv("cp", src, plain, "--sharded");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/already exists and does not match the source \(mip 0 is not sharded\)/);
+    r = await cv("cp", src, join(dir, "x"), "--sharded", "--unsharded");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/contradict/);
+  });
+
   it.each([
     [["download", "x", "--bbox", "0,0,0,1,1"], /--bbox must be six integers/],
     [["download", "/nonexistent/layer", "--bbox", "0,0,0,1,1,1", "--out", "/tmp/x.bin"], /no info file/],

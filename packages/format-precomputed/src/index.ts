@@ -3,7 +3,10 @@ import type * as Impl from "./volume.js";
 
 export * from "./info.js";
 export * from "./provenance.js";
-export { PrecomputedVolume, cacheControlFor, type PrecomputedOptions, type IoOptions, type Cutout } from "./volume.js";
+export {
+  PrecomputedVolume, cacheControlFor, type PrecomputedOptions, type IoOptions, type Cutout, type TransferOptions, type TransferStats,
+} from "./volume.js";
+export * from "./sharding/index.js";
 
 /** Format plugin descriptor for `precomputed://` (the default format). */
 export function precomputed(): FormatPlugin<typeof Impl> {

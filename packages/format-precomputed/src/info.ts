@@ -1,4 +1,5 @@
 import { CloudVolumeError, dtypeInfo, isDataType, type DataType, type Vec3 } from "@cloudvolume/core";
+import { parseShardingSpec } from "./sharding/spec.js";
 
 /** One entry of `info.scales` (precomputed volume.md "info JSON file format"). */
 export interface ScaleInfo {
@@ -95,7 +96,9 @@ function parseScale(s: unknown, path: string, url?: string): ScaleInfo {
   } else if (o.encoding === "compressed_segmentation") {
     fail(`${path}.compressed_segmentation_block_size`, "is required when encoding is compressed_segmentation", url);
   }
-  if (o.sharding !== undefined && (typeof o.sharding !== "object" || o.sharding === null)) fail(`${path}.sharding`, `must be an object, got ${show(o.sharding)}`, url);
+  // Checked field by field, with the property path in the message (volume.md: "sharding"
+  // must be a sharding specification, sharded.md). null means unsharded, as in CloudVolume.
+  if (o.sharding !== undefined && o.sharding !== null) parseShardingSpec(o.sharding, `${path}.sharding`, url);
   return out;
 }
 

@@ -1,11 +1,17 @@
 import {
   Bbox, BufferPool, CloudVolumeError, Context, allocateArray, bytesOf, chunksInRegion, copyBox, dtypeInfo,
-  fillPattern, forEachConcurrent, isCloudVolumeError, isUniform, mapConcurrent, scalarBytes, throwIfAborted, withRetry,
+  fillPattern, forEachConcurrent, isCloudVolumeError, isUniform, mapConcurrent, scalarBytes, throwIfAborted, vequal, withRetry,
   type ArrayCodec, type BboxLike, type ByteCodec, type ChunkSpec, type DataType, type KeyValueStore,
   type ParsedUrl, type TypedArray, type Vec3, type VolumeArray,
 } from "@cloudvolume/core";
 import { parseInfo, serializeJson, type PrecomputedInfo, type ScaleInfo } from "./info.js";
 import { emptyProvenance, parseProvenance, type Provenance } from "./provenance.js";
+import { storedEdgeExtent } from "./sharding/edge.js";
+import { ShardedImageLayout } from "./sharding/image.js";
+import { computeShardParamsForImage } from "./sharding/params.js";
+import { ShardedStore } from "./sharding/reader.js";
+import { parseShardingSpec, shardingSpecToJson, type ShardingSpec, type ShardingSpecJson } from "./sharding/spec.js";
+import { encodeShard } from "./sharding/writer.js";
 
 /** Options that shape reads and writes; names follow CloudVolume's constructor in camelCase. */
 export interface PrecomputedOptions {
@@ -42,6 +48,41 @@ export interface IoOptions {
   fillMissing?: boolean;
 }
 
+export interface TransferOptions {
+  mip?: number;
+  /** Region to copy (default: the whole mip). Sharded destinations need whole shards. */
+  bbox?: BboxLike;
+  signal?: AbortSignal;
+  onChunk?: () => void;
+  /**
+   * Layout of the destination scale: `true` shards it (parameters as CloudVolume's
+   * compute_shard_params_for_image unless it already has a sharding spec), a spec object
+   * shards it with that spec, `false` stores plain chunk files; undefined keeps the
+   * destination's info as it is. A changed info is committed before any data is written.
+   */
+  sharded?: boolean | ShardingSpecJson;
+}
+
+export interface TransferStats {
+  /** Source chunks visited. */
+  chunks: number;
+  /** Chunks (or, for identical sharded scales, chunks in whole shard files) copied as stored. */
+  copied: number;
+  /** Chunks decoded and re-encoded. */
+  recoded: number;
+}
+
+/** The parsed sharding of one scale, rebuilt whenever the scale's info changes. */
+interface ShardedScale {
+  signature: string;
+  spec: ShardingSpec;
+  layout: ShardedImageLayout;
+  store: ShardedStore;
+}
+
+/** Chunks per getMany batch when reading a sharded region: bounds the compressed bytes held at once. */
+const SHARD_READ_BATCH = 512;
+
 /** A cutout as returned by download: Fortran-ordered (x, y, z, channel). */
 export interface Cutout extends VolumeArray {
   bbox: Bbox;
@@ -73,6 +114,7 @@ export class PrecomputedVolume {
   mip: number;
   readonly options: Required<Pick<PrecomputedOptions, "bounded" | "autocrop" | "fillMissing" | "deleteBlackUploads" | "nonAlignedWrites">> & PrecomputedOptions;
   private readonly pool = new BufferPool();
+  private readonly shardedScales = new Map<number, ShardedScale>();
 
   private constructor(
     readonly ctx: Context,
@@ -190,6 +232,89 @@ export class PrecomputedVolume {
     return `${this.scale(mip).key}/${chunk.toFilename()}`;
   }
 
+  // ---- sharding ---------------------------------------------------------------
+
+  /** True when the scale stores its chunks in the sharded format (volume.md "Sharded chunk storage"). */
+  isSharded(mip?: number | Vec3): boolean {
+    const s = this.scale(mip).sharding;
+    return s !== undefined && s !== null;
+  }
+
+  /** The parsed sharding specification of a sharded scale. */
+  shardingSpec(mip?: number | Vec3): ShardingSpec {
+    return this.sharding(this.mipIndex(mip)).spec;
+  }
+
+  /**
+   * Voxel shape of one shard of a sharded scale (CloudVolume's shard_shape): uploads
+   * must cover whole shards of this shape, anchored at voxel_offset and truncated at
+   * the volume's upper bound.
+   */
+  shardShape(mip?: number | Vec3): Vec3 {
+    return this.sharding(this.mipIndex(mip)).layout.shardShape;
+  }
+
+  /** The uint64-keyed store over a sharded scale's shard files (chunk id = compressed Morton code). */
+  shardedStore(mip?: number | Vec3): ShardedStore {
+    return this.sharding(this.mipIndex(mip)).store;
+  }
+
+  /** The sharded layout of a scale: chunk ids and which chunks share a shard file. */
+  shardLayout(mip?: number | Vec3): ShardedImageLayout {
+    return this.sharding(this.mipIndex(mip)).layout;
+  }
+
+  private sharding(mip: number): ShardedScale {
+    const s = this.scale(mip);
+    if (!this.isSharded(mip)) throw new CloudVolumeError("INVALID_ARGUMENT", `mip ${mip} of ${this.url} is not sharded`, { url: this.url, mip });
+    const signature = JSON.stringify([s.key, s.sharding, s.size, s.voxel_offset, s.chunk_sizes[0]]);
+    const known = this.shardedScales.get(mip);
+    if (known && known.signature === signature) return known;
+    const spec = parseShardingSpec(s.sharding, `scales[${mip}].sharding`, this.url);
+    const layout = new ShardedImageLayout(spec, s.size, s.chunk_sizes[0], s.voxel_offset);
+    const store = new ShardedStore(this.store, spec, {
+      prefix: s.key,
+      gzip: () => this.gzipCodec(),
+      request: (fn, signal) => this.ctx.limiter(this.parsed.protocol).run(() => withRetry(fn, this.ctx.retry, signal), signal),
+    });
+    const sh = { signature, spec, layout, store };
+    this.shardedScales.set(mip, sh);
+    return sh;
+  }
+
+  private async gzipCodec(): Promise<ByteCodec> {
+    const c = await this.ctx.compression("gzip");
+    if (!c) throw new CloudVolumeError("UNKNOWN_CODEC", "the sharding specification uses gzip; install @cloudvolume/codec-gzip and pass its plugin to the Context", { url: this.url });
+    return c;
+  }
+
+  /**
+   * Set the layout of a scale for writing: `true` shards it (CloudVolume's parameters
+   * unless it already has a spec), a spec object uses that spec, `false` unshards it.
+   * Commits the info when it changed. Existing data under the other layout is not moved.
+   */
+  async setSharding(mip: number, sharded: boolean | ShardingSpecJson): Promise<void> {
+    const scale = this.info.scales[mip];
+    if (!scale) throw new CloudVolumeError("INVALID_ARGUMENT", `mip ${mip} does not exist in ${this.url}`, { url: this.url, mip });
+    const before = JSON.stringify(scale.sharding ?? null);
+    if (sharded === false) delete scale.sharding;
+    else if (sharded === true) {
+      if (!this.isSharded(mip)) {
+        scale.sharding = computeShardParamsForImage({
+          size: scale.size, chunkSize: scale.chunk_sizes[0], encoding: scale.encoding, dtype: this.dtype,
+        }) as unknown as Record<string, unknown>;
+      }
+    } else {
+      scale.sharding = shardingSpecToJson(parseShardingSpec(sharded, `scales[${mip}].sharding`, this.url)) as unknown as Record<string, unknown>;
+    }
+    if (scale.sharding !== undefined) {
+      // Validate now: a spec whose Morton bits do not fit is refused before anything is written.
+      this.sharding(mip);
+      if (scale.chunk_sizes.length > 1) scale.chunk_sizes = [scale.chunk_sizes[0]]; // volume.md: a sharded scale has one chunk size
+    }
+    if (JSON.stringify(scale.sharding ?? null) !== before) await this.commitInfo();
+  }
+
   /** Convert a box between mips: min floors, max ceils. */
   bboxToMip(bbox: BboxLike, fromMip: number | Vec3, toMip: number | Vec3): Bbox {
     const a = this.resolution(fromMip);
@@ -247,6 +372,7 @@ export class PrecomputedVolume {
 
   /** Fetch every chunk overlapping `bbox` and paint it into `out` (which covers `bbox`). */
   private async paintRegion(out: VolumeArray, bbox: Bbox, mip: number, fillMissing: boolean, signal?: AbortSignal): Promise<void> {
+    if (this.isSharded(mip)) return this.paintRegionSharded(out, bbox, mip, fillMissing, signal);
     const bounds = this.bounds(mip);
     const chunks = [...chunksInRegion(bbox, this.chunkSize(mip), this.voxelOffset(mip), bounds)];
     if (chunks.length === 0) return;
@@ -273,26 +399,127 @@ export class PrecomputedVolume {
     }, signal);
   }
 
-  /** One chunk's voxel bytes (Fortran x, y, z, c), or undefined when it does not exist. */
-  private async readChunk(key: string, chunk: Bbox, mip: number, codec: ArrayCodec, signal?: AbortSignal, out?: Uint8Array): Promise<Uint8Array | undefined> {
-    const obj = await this.fetch(key, signal);
-    if (!obj) return undefined;
+  /**
+   * paintRegion for a sharded scale: the chunks are looked up by chunk id (compressed
+   * Morton code) through the scale's ShardedStore, one batch per shard file, so each
+   * shard's index is read once and adjacent chunks come back in one ranged read.
+   */
+  private async paintRegionSharded(out: VolumeArray, bbox: Bbox, mip: number, fillMissing: boolean, signal?: AbortSignal): Promise<void> {
+    const sh = this.sharding(mip);
+    const batches = this.shardBatches(sh, [...chunksInRegion(bbox, this.chunkSize(mip), this.voxelOffset(mip), this.bounds(mip))]);
+    if (batches.length === 0) return;
+    const codec = await this.ctx.codec(this.encoding(mip));
+    const dst = bytesOf(out.data);
+    const bpv = dtypeInfo(this.dtype).bytes;
+    const dstShape: Vec3 = [out.shape[0], out.shape[1], out.shape[2]];
+    await mapConcurrent(batches, this.ctx.concurrencyOf(this.parsed.protocol), async (batch) => {
+      const found = await sh.store.getMany(batch.map((c) => c.id), { signal });
+      for (const { chunk, id, file } of batch) {
+        const payload = found.get(id);
+        const key = sh.store.keyOf(file);
+        if (payload === undefined) {
+          if (!fillMissing) {
+            throw new CloudVolumeError("NOT_FOUND", `chunk ${chunk} (id ${id}) is missing from shard file ${key} of ${this.url}; pass fillMissing: true to read it as background`, { url: this.url, key, mip, bbox: chunk.toString() });
+          }
+          continue;
+        }
+        const voxels = await this.decodeChunk(payload, chunk, mip, codec, `${key} (chunk ${id})`, undefined, true);
+        const overlap = chunk.intersection(bbox);
+        copyBox({
+          src: voxels, srcShape: chunk.size(), srcOrigin: [overlap.min[0] - chunk.min[0], overlap.min[1] - chunk.min[1], overlap.min[2] - chunk.min[2]],
+          dst, dstShape, dstOrigin: [overlap.min[0] - bbox.min[0], overlap.min[1] - bbox.min[1], overlap.min[2] - bbox.min[2]],
+          size: overlap.size(), bytesPerVoxel: bpv, channels: out.shape[3],
+        });
+        this.pool.release(voxels);
+      }
+    }, signal);
+  }
+
+  /** Chunks grouped by shard file, in batches of at most SHARD_READ_BATCH, each chunk with its id. */
+  private shardBatches(sh: ShardedScale, chunks: Bbox[]): Array<Array<{ chunk: Bbox; id: bigint; file: string }>> {
+    const byFile = new Map<string, Array<{ chunk: Bbox; id: bigint; file: string }>>();
+    for (const chunk of chunks) {
+      const id = sh.layout.chunkId(sh.layout.gridOf(chunk));
+      const file = sh.store.shardKey(id).split("/").pop()!;
+      let list = byFile.get(file);
+      if (!list) byFile.set(file, (list = []));
+      list.push({ chunk, id, file });
+    }
+    const out: Array<Array<{ chunk: Bbox; id: bigint; file: string }>> = [];
+    for (const list of byFile.values()) for (let i = 0; i < list.length; i += SHARD_READ_BATCH) out.push(list.slice(i, i + SHARD_READ_BATCH));
+    return out;
+  }
+
+  /**
+   * Decode one chunk's array-encoded bytes into voxels (Fortran x, y, z, c) of `chunk`'s
+   * (truncated) shape. With `allowPadded`, an edge chunk stored at the full chunk size
+   * is accepted too and cropped: volume.md says chunks at the upper edge are truncated
+   * ("the size of each subvolume is at most chunk_size but may be truncated to fit
+   * within the dimensions of the volume"), which is what we write, but sharded images
+   * written by other tools have been padded, so reads take both.
+   */
+  private async decodeChunk(bytes: Uint8Array, chunk: Bbox, mip: number, codec: ArrayCodec, key: string, out?: Uint8Array, allowPadded = false): Promise<Uint8Array> {
     const spec = this.chunkSpec(chunk, mip, key);
-    const decodedSize = spec.shape[0] * spec.shape[1] * spec.shape[2] * spec.channels * dtypeInfo(spec.dtype).bytes;
-    let bytes = obj.data;
-    if (obj.contentEncoding && obj.contentEncoding !== "identity") {
-      const byteCodec = await this.ctx.compression(obj.contentEncoding);
-      bytes = await decodeOrFail(() => byteCodec!.decode(bytes, { decodedSize, key }), key, this.url, `${obj.contentEncoding} stream`);
+    const bpv = dtypeInfo(spec.dtype).bytes;
+    const decodedSize = spec.shape[0] * spec.shape[1] * spec.shape[2] * spec.channels * bpv;
+    const full = this.chunkSize(mip);
+    const edge = !vequal(chunk.size(), full);
+    const decodePadded = async (): Promise<Uint8Array> => {
+      const padded = new Bbox(chunk.min, [chunk.min[0] + full[0], chunk.min[1] + full[1], chunk.min[2] + full[2]]);
+      const pv = await decodeOrFail(() => codec.decode(bytes, this.chunkSpec(padded, mip, key)), key, this.url, `${codec.name} chunk`);
+      const target = out ?? new Uint8Array(decodedSize);
+      copyBox({ src: pv, srcShape: full, srcOrigin: [0, 0, 0], dst: target, dstShape: spec.shape, dstOrigin: [0, 0, 0], size: spec.shape, bytesPerVoxel: bpv, channels: spec.channels });
+      return target;
+    };
+    // Where the stored bytes tell which extent they have (raw: the length; cseg: the block
+    // count), go by that; otherwise try truncated first, then padded.
+    if (allowPadded && edge) {
+      const scale = this.scale(mip);
+      const extent = storedEdgeExtent(codec.name, bytes, spec.shape, full, spec.channels, bpv, scale.compressed_segmentation_block_size);
+      if (extent === "padded") return decodePadded();
+      if (extent === "truncated") allowPadded = false;
     }
     // Codecs that build their output (all but raw, which can hand back its input) decode into a pooled buffer.
     const target = out ?? (codec.name === "raw" ? undefined : this.pool.acquire(decodedSize));
-    const voxels = await decodeOrFail(() => codec.decode(bytes, spec, target), key, this.url, `${codec.name} chunk`);
-    if (voxels.byteLength !== decodedSize) {
-      throw new CloudVolumeError("DECODE_FAILED", `chunk ${key} decoded to ${voxels.byteLength} bytes, expected ${decodedSize}`, { url: this.url, key, mip });
+    let voxels: Uint8Array;
+    try {
+      voxels = await decodeOrFail(() => codec.decode(bytes, spec, target), key, this.url, `${codec.name} chunk`);
+      if (voxels.byteLength !== decodedSize) {
+        throw new CloudVolumeError("DECODE_FAILED", `chunk ${key} decoded to ${voxels.byteLength} bytes, expected ${decodedSize}`, { url: this.url, key, mip });
+      }
+    } catch (e) {
+      if (!(allowPadded && edge && isCloudVolumeError(e, "DECODE_FAILED"))) throw e;
+      try {
+        return await decodePadded();
+      } catch {
+        throw e; // neither form: report the truncated one, which is what the format asks for
+      }
     }
     if (out && voxels !== out) out.set(voxels);
     return out ?? voxels;
   }
+
+  /** One chunk's voxel bytes (Fortran x, y, z, c), or undefined when it does not exist. */
+  private async readChunk(key: string, chunk: Bbox, mip: number, codec: ArrayCodec, signal?: AbortSignal, out?: Uint8Array): Promise<Uint8Array | undefined> {
+    const bytes = await this.fetchPayload(key, chunk, mip, signal);
+    if (bytes === undefined) return undefined;
+    return this.decodeChunk(bytes, chunk, mip, codec, key, out);
+  }
+
+  /** A stored (unsharded) chunk's array-encoded bytes with its transfer compression removed. */
+  private async fetchPayload(key: string, chunk: Bbox, _mip: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    const obj = await this.fetch(key, signal);
+    if (!obj) return undefined;
+    let bytes = obj.data;
+    if (obj.contentEncoding && obj.contentEncoding !== "identity") {
+      const s = chunk.size();
+      const decodedSize = s[0] * s[1] * s[2] * this.numChannels * dtypeInfo(this.dtype).bytes;
+      const byteCodec = await this.ctx.compression(obj.contentEncoding);
+      bytes = await decodeOrFail(() => byteCodec!.decode(bytes, { decodedSize, key }), key, this.url, `${obj.contentEncoding} stream`);
+    }
+    return bytes;
+  }
+
 
   private async fetch(key: string, signal?: AbortSignal): Promise<{ data: Uint8Array; contentEncoding?: string } | undefined> {
     const store = this.store;
@@ -339,6 +566,7 @@ export class PrecomputedVolume {
       srcOffset = [cropped.min[0] - bbox.min[0], cropped.min[1] - bbox.min[1], cropped.min[2] - bbox.min[2]];
       bbox = cropped;
     }
+    if (this.isSharded(mip)) return this.uploadSharded(bbox, src, srcOffset, mip, io.signal);
     const chunkSize = this.chunkSize(mip);
     const offset = this.voxelOffset(mip);
     if (!bbox.isAlignedTo(chunkSize, offset, bounds) && !this.options.nonAlignedWrites) {
@@ -395,6 +623,103 @@ export class PrecomputedVolume {
   }
 
   /**
+   * upload for a sharded scale. A shard file cannot be patched (sharded.md: "the entire
+   * shard must be re-written"), so the write must cover every chunk of each shard it
+   * touches: whole shard bricks, where a brick may stop at the volume's upper bound.
+   * Each shard is built in memory (data, then minishard indices, as CloudVolume does) and
+   * written with one put, which the file store makes atomic. Edge chunks are stored
+   * truncated (volume.md). With deleteBlackUploads, background chunks are left out and a
+   * shard left empty is deleted. The transfer `compress` option does not apply: the
+   * spec's data_encoding decides.
+   */
+  private async uploadSharded(bbox: Bbox, src: VolumeArray, srcOffset: Vec3, mip: number, signal?: AbortSignal): Promise<void> {
+    const sh = this.sharding(mip);
+    const shards = this.wholeShardsIn(sh, bbox, mip, "write");
+    const codec = await this.ctx.codec(this.encoding(mip));
+    if (!codec.encode) throw new CloudVolumeError("UNKNOWN_CODEC", `codec ${codec.name} can decode but not encode`, { url: this.url, mip });
+    const bpv = dtypeInfo(this.dtype).bytes;
+    const channels = this.numChannels;
+    const srcBytes = bytesOf(src.data);
+    const srcShape: Vec3 = [src.shape[0], src.shape[1], src.shape[2]];
+    const bgPattern = scalarBytes(this.dtype, this.background());
+    const cacheControl = cacheControlFor(this.options.cdnCache);
+    const gzip = sh.spec.dataEncoding === "gzip" || sh.spec.minishardIndexEncoding === "gzip" ? await this.gzipCodec() : undefined;
+    await mapConcurrent(shards, 2, async (shard) => {
+      const payloads = await mapConcurrent(shard.positions, this.ctx.concurrencyOf(this.parsed.protocol), async (p) => {
+        const chunk = sh.layout.chunkBox(p);
+        const cs = chunk.size();
+        const buf = this.pool.acquire(cs[0] * cs[1] * cs[2] * channels * bpv);
+        try {
+          copyBox({
+            src: srcBytes, srcShape,
+            srcOrigin: [chunk.min[0] - bbox.min[0] + srcOffset[0], chunk.min[1] - bbox.min[1] + srcOffset[1], chunk.min[2] - bbox.min[2] + srcOffset[2]],
+            dst: buf, dstShape: cs, dstOrigin: [0, 0, 0], size: cs, bytesPerVoxel: bpv, channels,
+          });
+          if (this.options.deleteBlackUploads && isUniform(buf, bgPattern)) return undefined;
+          const key = `${sh.store.keyOf(shard.filename)} (chunk ${chunk})`;
+          const encoded = await encodeOrFail(() => codec.encode!(buf, this.chunkSpec(chunk, mip, key)), key, this.url, `${codec.name} chunk`);
+          // Kept until the shard is built, after `buf` goes back to the pool: raw hands back its input.
+          return encoded.buffer === buf.buffer ? encoded.slice() : encoded;
+        } finally {
+          this.pool.release(buf);
+        }
+      }, signal);
+      const entries: Array<[bigint, Uint8Array]> = [];
+      shard.positions.forEach((p, i) => {
+        const payload = payloads[i];
+        if (payload) entries.push([sh.layout.chunkId(p), payload]);
+      });
+      await this.writeShard(sh, shard.filename, entries, cacheControl, gzip, signal);
+    }, signal);
+  }
+
+  /** Build and put one shard file, or delete it when it would hold no chunk. */
+  private async writeShard(sh: ShardedScale, filename: string, entries: Array<[bigint, Uint8Array]>, cacheControl: string, gzip: ByteCodec | undefined, signal?: AbortSignal): Promise<void> {
+    throwIfAborted(signal);
+    if (entries.length === 0) {
+      await sh.store.deleteShard(filename, signal);
+      return;
+    }
+    const key = sh.store.keyOf(filename);
+    let built;
+    try {
+      built = await encodeShard(sh.spec, entries, { gzip });
+    } catch (cause) {
+      if (isCloudVolumeError(cause)) throw cause;
+      throw new CloudVolumeError("ENCODE_FAILED", `cannot build shard file ${key}: ${(cause as Error)?.message ?? cause}`, { url: this.url, key, cause });
+    }
+    if (built.filename !== filename) throw new CloudVolumeError("ENCODE_FAILED", `internal: chunks for ${filename} hashed to ${built.filename}`, { url: this.url, key });
+    await sh.store.putShard(filename, built.data, { cacheControl }, signal);
+  }
+
+  /**
+   * The shards a write of `bbox` touches, checking that it covers each of them whole
+   * (every chunk of the shard, truncated at the volume bound, lies inside `bbox`).
+   */
+  private wholeShardsIn(sh: ShardedScale, bbox: Bbox, mip: number, what: string): ReturnType<ShardedImageLayout["shardsTouching"]> {
+    const [gmin, gmax] = sh.layout.gridRange(bbox);
+    const shards = sh.layout.shardsTouching(gmin, gmax);
+    for (const shard of shards) {
+      const whole = shard.positions.every((p) => bbox.containsBbox(sh.layout.chunkBox(p)));
+      if (whole) continue;
+      const bounds = this.bounds(mip);
+      const shape = sh.layout.shardShape;
+      const c = this.chunkSize(mip);
+      const b = sh.layout.brickChunks;
+      const hint = sh.layout.singleBrick
+        ? `its shards are ${shape.join("x")} voxels (${b.join("x")} chunks of ${c.join("x")}) anchored at ${this.voxelOffset(mip).join(",")} and truncated at the upper bound ${bounds.max.join(",")}; ` +
+          `write ${bbox.expandToChunkSize(shape, this.voxelOffset(mip)).clamp(bounds)} or pieces aligned to that grid`
+        : `this sharding spec (${sh.spec.hash} hash, ${sh.spec.shardBits} shard bits) puts chunks from all over the volume into one shard file, so write the whole volume ${bounds}`;
+      throw new CloudVolumeError(
+        "ALIGNMENT",
+        `${what} ${bbox} covers only part of shard file ${sh.store.keyOf(shard.filename)} at mip ${mip}: a sharded scale is written whole shards at a time; ${hint}`,
+        { url: this.url, mip, bbox: bbox.toString(), key: sh.store.keyOf(shard.filename) },
+      );
+    }
+    return shards;
+  }
+
+  /**
    * Encode, compress and put one chunk's voxels; with deleteBlackUploads a chunk
    * that is all background is deleted instead.
    */
@@ -428,11 +753,12 @@ export class PrecomputedVolume {
    * untouched; otherwise each chunk is decoded and re-encoded for `dst`.
    * Grids that differ fall back to reading each destination chunk's region.
    */
-  async transferTo(dst: PrecomputedVolume, opts: { mip?: number; bbox?: BboxLike; signal?: AbortSignal; onChunk?: () => void } = {}): Promise<{ chunks: number; copied: number; recoded: number }> {
+  async transferTo(dst: PrecomputedVolume, opts: TransferOptions = {}): Promise<TransferStats> {
     const mip = this.mipIndex(opts.mip);
     const signal = opts.signal;
     dst.assertWritable(`mip ${mip}`);
     if (dst.info.scales[mip]?.locked) throw new CloudVolumeError("READ_ONLY", `mip ${mip} of ${dst.url} is locked; unlock the scale before writing`, { url: dst.url, mip });
+    if (opts.sharded !== undefined) await dst.setSharding(mip, opts.sharded);
     const bounds = this.bounds(mip);
     const region = opts.bbox ? Bbox.from(opts.bbox).clamp(bounds) : bounds;
     const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);
@@ -440,6 +766,7 @@ export class PrecomputedVolume {
       same(dst.voxelOffset(mip), this.voxelOffset(mip)) && same(dst.scale(mip).size, this.scale(mip).size) && dst.dtype === this.dtype &&
       dst.numChannels === this.numChannels;
     const stats = { chunks: 0, copied: 0, recoded: 0 };
+    if (dst.info.scales.length > mip && dst.isSharded(mip)) return this.transferToSharded(dst, mip, region, sameGrid, opts, stats);
     if (!sameGrid) {
       // Destination chunks are the unit of work: read the matching region, write it.
       const dstBounds = dst.bounds(mip);
@@ -456,6 +783,7 @@ export class PrecomputedVolume {
       }, signal);
       return stats;
     }
+    if (this.isSharded(mip)) return this.transferFromSharded(dst, mip, region, opts, stats);
     const srcCodec = await this.ctx.codec(this.encoding(mip));
     const dstCodec = await dst.ctx.codec(dst.encoding(mip));
     if (!dstCodec.encode) throw new CloudVolumeError("UNKNOWN_CODEC", `codec ${dstCodec.name} can decode but not encode`, { url: dst.url, mip });
@@ -486,6 +814,132 @@ export class PrecomputedVolume {
       opts.onChunk?.();
     }, signal);
     return stats;
+  }
+
+  /**
+   * transferTo a sharded destination scale: the destination's shards are the unit of
+   * work, so the region must cover them whole. Each shard is assembled from the source's
+   * chunks (stored bytes reused when the encodings agree, else decoded and re-encoded;
+   * a missing source chunk stays missing) and written with one put. Two sharded scales
+   * with the same grid, spec and encoding copy whole shard files untouched, as
+   * CloudVolume's transfer_sharded_to_sharded does.
+   */
+  private async transferToSharded(dst: PrecomputedVolume, mip: number, region: Bbox, sameGrid: boolean, opts: TransferOptions, stats: TransferStats): Promise<TransferStats> {
+    const signal = opts.signal;
+    const dsh = dst.sharding(mip);
+    const shards = dst.wholeShardsIn(dsh, region.clamp(dst.bounds(mip)), mip, "transfer region");
+    const srcSharded = sameGrid && this.isSharded(mip) ? this.sharding(mip) : undefined;
+    const sameEncoding = sameGrid && this.encoding(mip) === dst.encoding(mip) && JSON.stringify(this.codecParams(mip)) === JSON.stringify(dst.codecParams(mip));
+    const cacheControl = cacheControlFor(dst.options.cdnCache);
+    if (srcSharded && sameEncoding && !dst.options.deleteBlackUploads && JSON.stringify(srcSharded.spec) === JSON.stringify(dsh.spec)) {
+      // Same chunk ids in the same shard files: copy the files as stored.
+      await forEachConcurrent(shards, this.ctx.concurrencyOf(this.parsed.protocol), async (shard) => {
+        const key = srcSharded.store.keyOf(shard.filename);
+        const bytes = await this.fetchRaw(key, signal);
+        stats.chunks += shard.positions.length;
+        if (bytes === undefined) await dsh.store.deleteShard(shard.filename, signal);
+        else {
+          await dsh.store.putShard(shard.filename, bytes, { cacheControl }, signal);
+          stats.copied += shard.positions.length;
+        }
+        opts.onChunk?.();
+      }, signal);
+      return stats;
+    }
+    const srcCodec = await this.ctx.codec(this.encoding(mip));
+    const dstCodec = await dst.ctx.codec(dst.encoding(mip));
+    if (!dstCodec.encode) throw new CloudVolumeError("UNKNOWN_CODEC", `codec ${dstCodec.name} can decode but not encode`, { url: dst.url, mip });
+    const bgPattern = scalarBytes(dst.dtype, dst.background());
+    const gzip = dsh.spec.dataEncoding === "gzip" || dsh.spec.minishardIndexEncoding === "gzip" ? await dst.gzipCodec() : undefined;
+    const full = this.chunkSize(mip);
+    await forEachConcurrent(shards, 2, async (shard) => {
+      const ids = shard.positions.map((p) => dsh.layout.chunkId(p));
+      // Same grid => same chunk ids: a sharded source is read in one batch per shard.
+      const fromShards = srcSharded ? await srcSharded.store.getMany(ids, { signal }) : undefined;
+      const payloads = await mapConcurrent(shard.positions, this.ctx.concurrencyOf(this.parsed.protocol), async (p, i): Promise<Uint8Array | undefined> => {
+        const chunk = dsh.layout.chunkBox(p);
+        stats.chunks++;
+        let voxels: Uint8Array;
+        if (sameGrid) {
+          const key = fromShards ? `${srcSharded!.store.shardKey(ids[i])} (chunk ${ids[i]})` : this.chunkKey(chunk, mip);
+          const stored = fromShards ? fromShards.get(ids[i]) : await this.fetchPayload(key, chunk, mip, signal);
+          if (stored === undefined) return undefined; // missing stays missing
+          // Edge chunks are re-encoded so a padded source chunk is written truncated.
+          if (sameEncoding && !dst.options.deleteBlackUploads && vequal(chunk.size(), full)) {
+            stats.copied++;
+            return stored;
+          }
+          voxels = await this.decodeChunk(stored, chunk, mip, srcCodec, key, undefined, Boolean(fromShards));
+        } else {
+          voxels = bytesOf((await this.download(chunk, { mip, signal, fillMissing: true })).data);
+        }
+        try {
+          if (dst.options.deleteBlackUploads && isUniform(voxels, bgPattern)) return undefined;
+          const key = `${dsh.store.keyOf(shard.filename)} (chunk ${chunk})`;
+          const encoded = await encodeOrFail(() => dstCodec.encode!(voxels, dst.chunkSpec(chunk, mip, key)), key, dst.url, `${dstCodec.name} chunk`);
+          stats.recoded++;
+          // Kept until the shard is built, after `voxels` goes back to the pool: raw hands back its input.
+          return encoded.buffer === voxels.buffer ? encoded.slice() : encoded;
+        } finally {
+          this.pool.release(voxels);
+          opts.onChunk?.();
+        }
+      }, signal);
+      const entries: Array<[bigint, Uint8Array]> = [];
+      payloads.forEach((payload, i) => { if (payload) entries.push([ids[i], payload]); });
+      await dst.writeShard(dsh, shard.filename, entries, cacheControl, gzip, signal);
+    }, signal);
+    return stats;
+  }
+
+  /**
+   * transferTo from a sharded scale to an unsharded one on the same grid: chunks are
+   * read in batches per source shard file and written as chunk files, stored bytes
+   * reused (with the destination's transfer compression) when the encodings agree.
+   */
+  private async transferFromSharded(dst: PrecomputedVolume, mip: number, region: Bbox, opts: TransferOptions, stats: TransferStats): Promise<TransferStats> {
+    const signal = opts.signal;
+    const sh = this.sharding(mip);
+    const chunks = [...chunksInRegion(region, this.chunkSize(mip), this.voxelOffset(mip), this.bounds(mip))];
+    for (const chunk of chunks) {
+      if (!chunk.intersection(region).equals(chunk)) {
+        throw new CloudVolumeError("ALIGNMENT", `transfer region ${region} cuts chunk ${chunk}; align the region to the chunk grid`, { url: this.url, mip });
+      }
+    }
+    const srcCodec = await this.ctx.codec(this.encoding(mip));
+    const dstCodec = await dst.ctx.codec(dst.encoding(mip));
+    if (!dstCodec.encode) throw new CloudVolumeError("UNKNOWN_CODEC", `codec ${dstCodec.name} can decode but not encode`, { url: dst.url, mip });
+    const byteCodec = await dst.ctx.compression(dst.writeCompression(mip));
+    const cacheControl = cacheControlFor(dst.options.cdnCache);
+    const bgPattern = scalarBytes(dst.dtype, dst.background());
+    const sameEncoding = this.encoding(mip) === dst.encoding(mip) && JSON.stringify(this.codecParams(mip)) === JSON.stringify(dst.codecParams(mip));
+    const full = this.chunkSize(mip);
+    await forEachConcurrent(this.shardBatches(sh, chunks), this.ctx.concurrencyOf(this.parsed.protocol), async (batch) => {
+      const found = await sh.store.getMany(batch.map((c) => c.id), { signal });
+      await mapConcurrent(batch, this.ctx.concurrencyOf(this.parsed.protocol), async ({ chunk, id, file }) => {
+        stats.chunks++;
+        const stored = found.get(id);
+        if (stored === undefined) return;
+        const dstKey = dst.chunkKey(chunk, mip);
+        if (sameEncoding && !dst.options.deleteBlackUploads && vequal(chunk.size(), full)) {
+          const payload = byteCodec ? await encodeOrFail(() => byteCodec.encode(stored, { level: dst.options.compressLevel }), dstKey, dst.url, `${byteCodec.name} stream`) : stored;
+          await dst.putBytes(dstKey, payload, byteCodec?.name, cacheControl, signal);
+          stats.copied++;
+        } else {
+          const voxels = await this.decodeChunk(stored, chunk, mip, srcCodec, `${sh.store.keyOf(file)} (chunk ${id})`, undefined, true);
+          await dst.writeChunk(dstKey, chunk, mip, voxels, dstCodec, byteCodec, cacheControl, bgPattern, signal);
+          this.pool.release(voxels);
+          stats.recoded++;
+        }
+        opts.onChunk?.();
+      }, signal);
+    }, signal);
+    return stats;
+  }
+
+  /** The bytes of an object exactly as stored (no suffix variants, no decoding). */
+  private fetchRaw(key: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+    return this.ctx.limiter(this.parsed.protocol).run(() => withRetry(() => this.store.get(key, { signal }), this.ctx.retry, signal), signal);
   }
 
   /** Scale fields a codec reads; two scales with equal params encode alike. */
