@@ -5,21 +5,28 @@ import { isCloudVolumeError, isDataType, dtypeInfo, bytesOf, viewAs, type DataTy
 import { createNewInfo, type PrecomputedInfo } from "@cloudvolume/format-precomputed";
 import { CloudVolume } from "./index.js";
 import { UsageError, bbox6, int, parseArgs, str, vec3 } from "./args.js";
+import { PARALLEL_FLAGS, PARALLEL_HELP, PARALLEL_USAGE, PARALLEL_VALUES, parallelOptions } from "./cli-parallel.js";
+import { OPS_HELP, OPS_USAGE, opsCommands } from "./cli-ops.js";
 
 const USAGE = `usage: cloudvolume <command> [options]
 
 commands:
   info <path>
-  download <path> --bbox x0,y0,z0,x1,y1,z1 [--mip N] [--fill-missing] --out FILE
-  upload <path> --bbox x0,y0,z0,x1,y1,z1 --in FILE [--non-aligned] [--fill-missing] [--mip N]
+  download <path> --bbox x0,y0,z0,x1,y1,z1 [--mip N] [--fill-missing] --out FILE ${PARALLEL_USAGE}
+  upload <path> --bbox x0,y0,z0,x1,y1,z1 --in FILE [--non-aligned] [--fill-missing] [--mip N] ${PARALLEL_USAGE}
   create <path> --type image|segmentation --dtype D --encoding E --resolution x,y,z
          --size x,y,z --chunk-size x,y,z [--voxel-offset x,y,z] [--channels N]
          [--compress gzip|br|none] [--block-size x,y,z]
-  cp <src> <dst> [--encoding E] [--compress gzip|br|none] [--mip N] [--sharded | --unsharded]
+  cp <src> <dst> [--encoding E] [--compress gzip|br|none] [--mip N] [--sharded | --unsharded] ${PARALLEL_USAGE}
+${OPS_USAGE}
 
 cp keeps each scale's layout (sharded or not) unless --sharded (shard every copied scale,
 parameters as CloudVolume's to_sharded) or --unsharded (plain chunk files) says otherwise;
 --compress applies to plain chunk files only (a sharding spec has its own data_encoding).
+
+${PARALLEL_HELP}
+
+${OPS_HELP}
 
 <path> is file:///abs/dir, precomputed://file:///abs/dir, a bare local path, or mem://...
 Arrays on disk (--out, --in) are raw little-endian bytes in Fortran order (x fastest, then y, z, channel).`;
@@ -27,6 +34,7 @@ Arrays on disk (--out, --in) are raw little-endian bytes in Fortran order (x fas
 type Command = (argv: string[]) => Promise<void>;
 
 const commands: Record<string, Command> = {
+  ...opsCommands,
   async info(argv) {
     const a = parseArgs(argv, { values: [], flags: [] });
     const path = onePath(a.positionals, "info");
@@ -36,11 +44,11 @@ const commands: Record<string, Command> = {
   },
 
   async download(argv) {
-    const a = parseArgs(argv, { values: ["bbox", "mip", "out"], flags: ["fill-missing"] });
+    const a = parseArgs(argv, { values: ["bbox", "mip", "out", ...PARALLEL_VALUES], flags: ["fill-missing", ...PARALLEL_FLAGS] });
     const path = onePath(a.positionals, "download");
     const bbox = bbox6(a, "bbox");
     const out = str(a, "out", true);
-    const vol = await CloudVolume.open(path, { fillMissing: a.options["fill-missing"] === true, mip: int(a, "mip", { min: 0 }) });
+    const vol = await CloudVolume.open(path, { fillMissing: a.options["fill-missing"] === true, mip: int(a, "mip", { min: 0 }), ...parallelOptions(a) });
     try {
       const cut = await vol.download(bbox);
       await writeAtomically(out, bytesOf(cut.data));
@@ -50,7 +58,7 @@ const commands: Record<string, Command> = {
   },
 
   async upload(argv) {
-    const a = parseArgs(argv, { values: ["bbox", "in", "mip"], flags: ["non-aligned", "fill-missing"] });
+    const a = parseArgs(argv, { values: ["bbox", "in", "mip", ...PARALLEL_VALUES], flags: ["non-aligned", "fill-missing", ...PARALLEL_FLAGS] });
     const path = onePath(a.positionals, "upload");
     const bbox = bbox6(a, "bbox");
     const input = str(a, "in", true);
@@ -58,6 +66,7 @@ const commands: Record<string, Command> = {
       nonAlignedWrites: a.options["non-aligned"] === true,
       fillMissing: a.options["fill-missing"] === true,
       mip: int(a, "mip", { min: 0 }),
+      ...parallelOptions(a),
     });
     try {
       const bytes = await readFile(input).catch((e: NodeJS.ErrnoException) => {
@@ -108,7 +117,7 @@ const commands: Record<string, Command> = {
   },
 
   async cp(argv) {
-    const a = parseArgs(argv, { values: ["encoding", "compress", "mip"], flags: ["sharded", "unsharded"] });
+    const a = parseArgs(argv, { values: ["encoding", "compress", "mip", ...PARALLEL_VALUES], flags: ["sharded", "unsharded", ...PARALLEL_FLAGS] });
     if (a.positionals.length !== 2) throw new UsageError("cp needs <src> <dst>");
     const [srcPath, dstPath] = a.positionals;
     const compress = str(a, "compress");
@@ -117,7 +126,7 @@ const commands: Record<string, Command> = {
     const sharded = a.options.sharded === true ? true : a.options.unsharded === true ? false : undefined;
     const encoding = str(a, "encoding");
     const onlyMip = int(a, "mip", { min: 0 });
-    const src = await CloudVolume.open(srcPath);
+    const src = await CloudVolume.open(srcPath, parallelOptions(a)); // transferTo takes parallel and progress from the source
     const mips = onlyMip !== undefined ? [onlyMip] : src.availableMips;
     const dst = await openOrCreateDestination(src, dstPath, encoding, compress, sharded, mips);
     try {
@@ -206,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   const run = commands[cmd];
   if (!run) {
-    process.stderr.write(`cloudvolume: unknown command ${JSON.stringify(cmd)} (expected info, download, upload, create or cp)\n`);
+    process.stderr.write(`cloudvolume: unknown command ${JSON.stringify(cmd)} (expected ${Object.keys(commands).join(", ")})\n`);
     return 2;
   }
   try {

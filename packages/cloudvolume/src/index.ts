@@ -1,7 +1,13 @@
 import type { Plugin } from "@cloudvolume/core";
-import { fileStorage } from "@cloudvolume/storage-file";
+import { createDiskCache, fileStorage } from "@cloudvolume/storage-file";
+import { gcsStorage } from "@cloudvolume/storage-gcs";
+import { s3Storage } from "@cloudvolume/storage-s3";
 import { CloudVolume as Base, type CloudVolumeOptions } from "./volume.js";
 import { portablePlugins } from "./plugins.js";
+import { nodeRuntime } from "./node-runtime.js";
+import type { ParallelRuntime } from "./parallel.js";
+import { downloadToFile, uploadFromFile, type FileIoOptions } from "./files.js";
+import type { Bbox, BboxLike } from "@cloudvolume/core";
 
 // A single memory-store plugin instance per process, so `mem://` layers opened
 // by different CloudVolume.open calls see each other's objects as in CloudFiles.
@@ -9,15 +15,36 @@ let shared: Plugin[] | undefined;
 
 /** The default plugin set in Node: local disk, memory, precomputed, raw, gzip and brotli. */
 export function defaultPlugins(): Plugin[] {
-  shared ??= [fileStorage(), ...portablePlugins()];
+  shared ??= [fileStorage(), gcsStorage(), s3Storage(), ...portablePlugins()];
   return shared;
 }
 
+/** Worker threads (one pool per Context) and stderr progress bars. */
+const runtime = nodeRuntime(defaultPlugins);
+
 export class CloudVolume extends Base {
+  protected override runtime(): ParallelRuntime {
+    return runtime;
+  }
+
   static open(url: string, options: CloudVolumeOptions = {}): Promise<CloudVolume> {
-    return CloudVolume.openWith(defaultPlugins, url, options);
+    // The disk cache (`cache: true | dir`) needs the file system, so only this Node entry supplies it.
+    return CloudVolume.openWith(defaultPlugins, url, { cacheFactory: createDiskCache, ...options });
+  }
+
+  /** Download `bbox` into a file (raw little-endian, Fortran order), atomically, in slabs; returns the box written. */
+  downloadToFile(bbox: BboxLike, path: string, opts: FileIoOptions = {}): Promise<Bbox> {
+    return downloadToFile(this.vol, bbox, path, opts);
+  }
+
+  /** Upload a file in that layout (exactly the size of `bbox`) to `bbox`, in slabs. */
+  uploadFromFile(bbox: BboxLike, path: string, opts: FileIoOptions = {}): Promise<void> {
+    return uploadFromFile(this.vol, bbox, path, opts);
   }
 }
 
 export type { CloudVolumeOptions } from "./volume.js";
+export type { FileIoOptions } from "./files.js";
+export type { ParallelOptions, Progress, ProgressInfo } from "./parallel.js";
+export { WorkerPool, liveWorkerThreads, type WorkerPoolOptions } from "./worker-pool.js";
 export * from "./reexports.js";

@@ -8,3 +8,8 @@ export {
   type PrecomputedInfo, type ScaleInfo, type Provenance, type Cutout, type NewInfoOptions, type TransferOptions, type TransferStats,
   type ShardingSpecJson,
 } from "@cloudvolume/format-precomputed";
+export type {
+  OperationOptions, UniqueOptions, DownloadOptions, RenumberedCutout, DownloadPointOptions, ScatteredPointsOptions,
+  DownloadFilesOptions, TransferToOptions, MemoryCutoutOptions,
+} from "@cloudvolume/format-precomputed";
+export { LRU, type LayerCache, type LruEncoding, type CacheOptions } from "@cloudvolume/format-precomputed";

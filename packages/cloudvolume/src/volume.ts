@@ -4,15 +4,26 @@ import {
 import {
   PrecomputedVolume, addScale, createNewInfo, resetScales, type AddScaleOptions, type Cutout, type IoOptions,
   type NewInfoOptions, type PrecomputedInfo, type PrecomputedOptions, type Provenance, type ScaleInfo,
-  type ShardingSpecJson, type TransferOptions, type TransferStats,
+  type ShardingSpecJson, type TransferOptions, type TransferStats, type LayerCache, type LRU,
+} from "@cloudvolume/format-precomputed";
+import { toHttpsUrl } from "@cloudvolume/storage-http";
+import {
+  deleteLayer, deleteRegion, downloadFiles, downloadPoint, downloadWith, exists, hasData, memoryCutout, scatteredPoints, setMipLocks,
+  transferWith, unique,
+  type DownloadFilesOptions, type DownloadOptions, type DownloadPointOptions, type MemoryCutoutOptions, type OperationOptions,
+  type RenumberedCutout, type ScatteredPointsOptions, type TransferToOptions, type UniqueOptions,
 } from "@cloudvolume/format-precomputed";
 
-export interface CloudVolumeOptions extends PrecomputedOptions {
+import { chunksOf, progressFor, threadsFor, transferChunks, type ParallelOptions, type ParallelRuntime } from "./parallel.js";
+
+export interface CloudVolumeOptions extends PrecomputedOptions, ParallelOptions {
   /** Share limits and loaded plugins between volumes by passing one Context. */
   context?: Context;
   /** Extra plugins, tried before the defaults (ignored when `context` is given). */
   plugins?: Plugin[];
   concurrency?: ContextOptions["concurrency"];
+  /** Read gs://, s3:// (and matrix://) through their public HTTPS endpoints (CloudVolume's use_https). */
+  useHttps?: boolean;
 }
 
 /**
@@ -24,9 +35,15 @@ export class CloudVolume {
   /** @internal Use CloudVolume.open. */
   constructor(protected readonly vol: PrecomputedVolume, readonly context: Context) {}
 
+  /** Worker threads and progress bars, supplied by the entry point (Node's index.ts); none in the browser. */
+  protected runtime(): ParallelRuntime | undefined {
+    return undefined;
+  }
+
   /** Open `[precomputed://]protocol://path` (a bare path is local disk). */
   static async openWith<T extends CloudVolume>(this: new (vol: PrecomputedVolume, ctx: Context) => T, defaults: () => Plugin[], url: string, options: CloudVolumeOptions = {}): Promise<T> {
     const ctx = options.context ?? new Context({ plugins: [...(options.plugins ?? []), ...defaults()], concurrency: options.concurrency });
+    if (options.useHttps) url = toHttpsUrl(url);
     const parsed = ctx.parse(url);
     if (parsed.format !== "precomputed") {
       await ctx.format(parsed.format); // throws naming the package that provides the format
@@ -54,6 +71,10 @@ export class CloudVolume {
   get numChannels(): number { return this.vol.numChannels; }
   get layerType(): string { return this.vol.layerType; }
   get readOnly(): boolean { return this.vol.readOnly; }
+  /** The on-disk cache (`cache`, `compressCache`): enabled, path, list, numFiles, numBytes, flush, flushRegion, flushInfo, flushProvenance. */
+  get cache(): LayerCache { return this.vol.cache; }
+  /** The in-memory chunk LRU (`lruBytes`, `lruEncoding`): resize, clear, length, nbytes. */
+  get lru(): LRU<string> { return this.vol.lru.lru; }
   /** Bounds of the current mip in voxels. */
   get bounds(): Bbox { return this.vol.bounds(); }
   get size(): Vec3 { return this.vol.bounds().size(); }
@@ -78,13 +99,53 @@ export class CloudVolume {
   chunkKey(chunk: BboxLike, mip?: number | Vec3): string { return this.vol.chunkKey(Bbox.from(chunk), mip); }
 
   /** Read a box ([x0,y0,z0,x1,y1,z1], a Bbox, {min,max} or "x0-x1_y0-y1_z0-z1"). */
-  download(bbox: BboxLike, opts: IoOptions = {}): Promise<Cutout> {
-    return this.vol.download(bbox, opts);
+  download(bbox: BboxLike, opts: DownloadOptions & ParallelOptions & { renumber: true }): Promise<RenumberedCutout>;
+  download(bbox: BboxLike, opts?: DownloadOptions & ParallelOptions): Promise<Cutout>;
+  /**
+   * CloudVolume's download options: `renumber` (labels 1..N in uint16/uint32, plus
+   * `remap` old -> new), `label` (a uint8 mask of one label), `segids` (other labels
+   * set to 0, or to the dtype's maximum with `preserveZeros`).
+   */
+  download(bbox: BboxLike, opts: DownloadOptions & ParallelOptions = {}): Promise<Cutout | RenumberedCutout> {
+    return this.withIo("download", bbox, opts, (io) => {
+      if (opts.renumber || opts.label !== undefined || opts.segids) return downloadWith(this.vol, bbox, { ...opts, ...io });
+      return this.vol.download(bbox, { ...opts, ...io });
+    });
+  }
+
+  /**
+   * download, with the cutout's `data` on a SharedArrayBuffer (CloudVolume's
+   * download_to_shared_memory): post it, or its buffer, to other workers and they read
+   * the same memory, no copy made.
+   */
+  downloadToSharedMemory(bbox: BboxLike, opts: IoOptions & ParallelOptions = {}): Promise<Cutout> {
+    return this.withIo("download", bbox, opts, (io) => this.vol.download(bbox, { ...opts, ...io, shared: true }));
   }
 
   /** Write `data` (a typed array of the layer's dtype in Fortran order, or {data, shape}) to `bbox`. */
-  upload(bbox: BboxLike, data: VolumeArray | TypedArray, opts: IoOptions = {}): Promise<void> {
-    return this.vol.upload(bbox, data, opts);
+  upload(bbox: BboxLike, data: VolumeArray | TypedArray, opts: IoOptions & ParallelOptions = {}): Promise<void> {
+    return this.withIo("upload", bbox, opts, async (io, threads) => {
+      const rt = this.runtime();
+      // Worker threads write whole chunks (shards) each, when the box allows it; else this thread does it all.
+      if (threads > 1 && rt && (await rt.upload(this.context, this, threads, this.vol, bbox, data, { ...opts, ...io }))) return;
+      await this.vol.upload(bbox, data, { ...opts, ...io });
+    });
+  }
+
+  /** `parallel` and `progress` of one call (falling back to the volume's), as IoOptions for the format layer. */
+  private async withIo<T>(what: "download" | "upload", bbox: BboxLike, opts: IoOptions & ParallelOptions, run: (io: IoOptions, threads: number) => Promise<T>): Promise<T> {
+    const defaults = this.vol.options as ParallelOptions;
+    const rt = this.runtime();
+    const mip = this.vol.mipIndex(opts.mip);
+    const threads = threadsFor(opts.parallel ?? defaults.parallel, rt);
+    const progress = opts.progress ?? defaults.progress;
+    const p = progressFor(progress, progress ? chunksOf(this.vol, bbox, mip) : 0, `${what} ${this.url}`, rt);
+    const onChunk = opts.onChunk && p.onChunk ? () => { opts.onChunk!(); p.onChunk!(); } : opts.onChunk ?? p.onChunk;
+    const io: IoOptions = { onChunk };
+    if (what === "download" && threads > 1 && rt) io.painter = rt.painter(this.context, this, threads);
+    const result = await run(io, threads);
+    p.finish();
+    return result;
   }
 
   addScale(factor: Vec3, opts?: AddScaleOptions): ScaleInfo { return addScale(this.vol.info, factor, opts); }
@@ -101,11 +162,75 @@ export class CloudVolume {
    * only where `dst`'s encoding or compression differs. Never holds the whole volume.
    * `sharded: true` writes `dst`'s scale in the sharded format (CloudVolume's parameter
    * choice), `false` as plain chunk files; a sharded destination is written whole
-   * shards at a time, so `bbox` must cover whole shards.
+   * shards at a time, so `bbox` must cover whole shards. `encoding` re-encodes (setting
+   * and committing `dst`'s scale encoding first), `compress` overrides `dst`'s transfer
+   * compression for this transfer, `blockSize` is the unit of work when the grids differ.
    */
-  transferTo(dst: CloudVolume, opts: TransferOptions = {}): Promise<TransferStats> {
-    return this.vol.transferTo(dst.vol, { ...opts, mip: opts.mip ?? this.mip });
+  async transferTo(dst: CloudVolume, opts: TransferToOptions & ParallelOptions = {}): Promise<TransferStats> {
+    const mip = this.vol.mipIndex(opts.mip ?? this.mip);
+    const defaults = this.vol.options as ParallelOptions;
+    const rt = this.runtime();
+    const threads = threadsFor(opts.parallel ?? defaults.parallel, rt);
+    const progress = opts.progress ?? defaults.progress;
+    const p = progressFor(progress, progress ? transferChunks(this.vol, dst.vol, opts.bbox, mip) : 0, `cp ${this.url}`, rt);
+    const onChunk = opts.onChunk && p.onChunk ? () => { opts.onChunk!(); p.onChunk!(); } : opts.onChunk ?? p.onChunk;
+    let stats: TransferStats | undefined;
+    // On worker threads, block by block, when only the layout may change (encoding, compress and blockSize stay on this thread).
+    if (threads > 1 && rt && opts.encoding === undefined && opts.compress === undefined && opts.blockSize === undefined) {
+      const scale = dst.vol.info.scales[mip];
+      // The layout is set once, here (the workers get the committed info); a refused write is left to transferWith to report.
+      if (opts.sharded !== undefined && scale && !scale.locked && !dst.readOnly) await dst.vol.setSharding(mip, opts.sharded);
+      stats = await rt.transfer(this.context, this, threads, this.vol, dst.vol, { mip, bbox: opts.bbox, signal: opts.signal, onChunk });
+    }
+    stats ??= await transferWith(this.vol, dst.vol, { ...opts, mip, onChunk });
+    p.finish();
+    return stats;
   }
+
+  // ---- operations (format-precomputed/src/operations.ts) -----------------------------
+
+  /** Which chunks of `bbox` are stored: chunk key -> boolean (CloudVolume's exists; sharded scales per chunk). */
+  exists(bbox: BboxLike, opts: OperationOptions = {}): Promise<Record<string, boolean>> { return exists(this.vol, bbox, opts); }
+  /** Delete the chunks of a chunk-aligned `bbox` (whole shards on sharded scales); returns the keys deleted. */
+  delete(bbox: BboxLike, opts: OperationOptions = {}): Promise<string[]> { return deleteRegion(this.vol, bbox, opts); }
+  /** True when the scale's directory holds any object (CloudVolume's image.has_data). */
+  hasData(mip?: number | Vec3): Promise<boolean> { return hasData(this.vol, mip); }
+  /** The distinct values in `bbox`, ascending, without painting the box. */
+  unique(bbox: BboxLike, opts: UniqueOptions = {}): Promise<TypedArray> { return unique(this.vol, bbox, opts); }
+  /** The cutout around a point given in mip 0 voxels (CloudVolume's download_point; default size 1). */
+  downloadPoint(pt: readonly number[], opts: DownloadPointOptions = {}): Promise<Cutout> { return downloadPoint(this.vol, pt, opts); }
+  /** The value (channel 0) at each point (mip 0 voxels), in input order; bigints for 64-bit layers. */
+  scatteredPoints(points: ReadonlyArray<readonly number[]>, opts: ScatteredPointsOptions = {}): Promise<Array<number | bigint>> {
+    return scatteredPoints(this.vol, points, opts);
+  }
+  /** The stored chunk files of `bbox`: chunk key -> bytes (undefined when missing), without painting. */
+  downloadFiles(bbox: BboxLike, opts: DownloadFilesOptions = {}): Promise<Map<string, Uint8Array | undefined>> {
+    return downloadFiles(this.vol, bbox, opts);
+  }
+
+  /**
+   * A disposable mem:// copy of the chunks covering `bbox` (CloudVolume's memory_cutout),
+   * unsharded, optionally re-encoded. Its close() deletes its objects.
+   */
+  async memoryCutout(bbox: BboxLike, opts: MemoryCutoutOptions = {}): Promise<this> {
+    const vol = await memoryCutout(this.vol, bbox, { ...opts, mip: opts.mip ?? this.mip });
+    const Ctor = this.constructor as new (vol: PrecomputedVolume, ctx: Context) => this;
+    const cut = new Ctor(vol, this.context);
+    cut.close = async () => {
+      await deleteLayer(vol);
+      await vol.close();
+    };
+    return cut;
+  }
+
+  /** Write-lock scales (CloudVolume's lock_mips): re-reads the info, sets `locked`, commits. */
+  lockMips(mips: number | readonly number[]): Promise<void> { return setMipLocks(this.vol, mips, true); }
+  /** Release write locks (CloudVolume's unlock_mips: `locked` becomes false). */
+  unlockMips(mips: number | readonly number[]): Promise<void> { return setMipLocks(this.vol, mips, false); }
+  lockMip(mip: number): Promise<void> { return this.lockMips(mip); }
+  unlockMip(mip: number): Promise<void> { return this.unlockMips(mip); }
+  /** Mips whose scale is write-locked. */
+  get lockedMips(): number[] { return this.vol.info.scales.flatMap((s, i) => (s.locked ? [i] : [])); }
 
   /** True when the mip (default: the current one) is stored in the sharded format. */
   isSharded(mip?: number | Vec3): boolean { return this.vol.isSharded(mip); }
@@ -115,5 +240,8 @@ export class CloudVolume {
   setSharding(mip: number, sharded: boolean | ShardingSpecJson): Promise<void> { return this.vol.setSharding(mip, sharded); }
 
   /** Release handles and pooled buffers. The volume is unusable afterwards. */
-  close(): Promise<void> { return this.vol.close(); }
+  async close(): Promise<void> {
+    await this.runtime()?.release(this.context, this); // the last volume using the worker pool stops its threads
+    await this.vol.close();
+  }
 }

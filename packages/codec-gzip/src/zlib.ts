@@ -1,6 +1,7 @@
 import { gunzip, gunzipSync, gzip, gzipSync, type ZlibOptions } from "node:zlib";
 import type { ByteCodec } from "@cloudvolume/core";
 import { GZIP_NAME, GZIP_SUFFIX, checkLevel, emptyInput, gzipDecodeFailed, gzipEncodeFailed } from "./common.js";
+import { gunzipInto } from "./inflate-into.js";
 
 /**
  * gzip on node:zlib (RFC 1952). Node's gunzip decodes every member of a concatenated
@@ -13,6 +14,8 @@ export interface NodeGzipCodec extends ByteCodec {
   decodeSync(bytes: Uint8Array, opts?: { decodedSize?: number; key?: string }): Uint8Array;
   /** Same as encode, on the calling thread. */
   encodeSync(bytes: Uint8Array, opts?: { level?: number }): Uint8Array;
+  /** Gunzip into `out` on the calling thread (see inflate-into.ts); always present here. */
+  decodeInto(bytes: Uint8Array, out: Uint8Array, opts?: { key?: string }): Uint8Array;
 }
 
 const MIN_CHUNK = 64 * 1024;
@@ -59,6 +62,10 @@ export const gzipCodec: NodeGzipCodec = {
         else resolve(plain(out));
       });
     });
+  },
+
+  decodeInto(bytes, out, opts = {}) {
+    return gunzipInto(bytes, out, opts.key);
   },
 
   decodeSync(bytes, opts = {}) {

@@ -17,11 +17,19 @@ export function fortranStrides(shape: readonly number[]): [number, number, numbe
   return [1, shape[0], shape[0] * shape[1], shape[0] * shape[1] * shape[2]];
 }
 
-/** Allocate a zeroed cutout (or one filled with `background`). */
-export function allocateArray(dtype: DataType, shape: readonly [number, number, number, number], background: number | bigint = 0): VolumeArray {
+/**
+ * Allocate a zeroed cutout (or one filled with `background`). With `shared`, the data
+ * lives on a SharedArrayBuffer, so worker threads can paint it and read it without a copy.
+ */
+export function allocateArray(
+  dtype: DataType, shape: readonly [number, number, number, number], background: number | bigint = 0, opts: { shared?: boolean } = {},
+): VolumeArray {
   const info = dtypeInfo(dtype);
   const n = shape[0] * shape[1] * shape[2] * shape[3];
-  const data = new info.ctor(n);
+  if (opts.shared && typeof SharedArrayBuffer === "undefined") {
+    throw new CloudVolumeError("UNAVAILABLE", "SharedArrayBuffer is not available here (a browser page needs cross-origin isolation: COOP and COEP headers)");
+  }
+  const data = opts.shared ? new info.ctor(new SharedArrayBuffer(n * info.bytes)) : new info.ctor(n);
   if (background !== 0 && background !== 0n && n > 0) fillPattern(bytesOf(data), scalarBytes(dtype, background));
   return { data, shape: [shape[0], shape[1], shape[2], shape[3]], stride: fortranStrides(shape), dtype };
 }

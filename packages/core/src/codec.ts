@@ -1,5 +1,5 @@
 import type { Vec3 } from "./bbox.js";
-import type { DataType } from "./dtype.js";
+import type { DataType, TypedArray } from "./dtype.js";
 
 /** What an array codec needs to know about the chunk it encodes or decodes. */
 export interface ChunkSpec {
@@ -22,6 +22,18 @@ export interface ArrayCodec {
   /** Decode into `out` when given (a pooled buffer of exactly the decoded size), else a new buffer. */
   decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Uint8Array | Promise<Uint8Array>;
   encode?(voxels: Uint8Array, chunk: ChunkSpec): Uint8Array | Promise<Uint8Array>;
+  /*
+   * Optional queries answered from the encoded bytes without decoding the whole chunk
+   * (CloudVolume's chunks.labels / contains / read_voxel). Encodings that can (e.g.
+   * compressed_segmentation, from its lookup tables) provide them; callers decode when
+   * they are absent.
+   */
+  /** The distinct values of the chunk (all channels), ascending, in the chunk's dtype. */
+  labels?(bytes: Uint8Array, chunk: ChunkSpec): TypedArray | Promise<TypedArray>;
+  /** True when some voxel of the chunk has `value`. */
+  contains?(bytes: Uint8Array, chunk: ChunkSpec, value: number | bigint): boolean | Promise<boolean>;
+  /** One voxel (chunk-relative x, y, z, channel c); a bigint for 64-bit dtypes. */
+  readVoxel?(bytes: Uint8Array, chunk: ChunkSpec, x: number, y: number, z: number, c?: number): number | bigint | Promise<number | bigint>;
 }
 
 /**
@@ -35,4 +47,11 @@ export interface ByteCodec {
   /** `decodedSize`, when known, lets the decoder allocate once. */
   decode(bytes: Uint8Array, opts?: { decodedSize?: number; key?: string }): Uint8Array | Promise<Uint8Array>;
   encode(bytes: Uint8Array, opts?: { level?: number }): Uint8Array | Promise<Uint8Array>;
+  /**
+   * Optional: decode synchronously, on the calling thread, into `out` (a pooled buffer)
+   * and return the filled part of it (`out` itself when it is filled exactly); a stream
+   * that decodes to more than `out` holds comes back in a new buffer. For worker threads, where the thread is
+   * the unit of parallelism and a fresh output buffer per chunk costs more than inflating.
+   */
+  decodeInto?(bytes: Uint8Array, out: Uint8Array, opts?: { key?: string }): Uint8Array;
 }

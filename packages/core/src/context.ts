@@ -14,6 +14,11 @@ export interface ContextOptions {
   retry?: Partial<RetryPolicy>;
 }
 
+/** Something a Context holds for its users and releases on close(). */
+export interface ContextResource {
+  close(): Promise<void> | void;
+}
+
 const DEFAULT_CONCURRENCY: Record<string, number> = { default: 32, file: 16, mem: 64 };
 
 /**
@@ -28,6 +33,8 @@ export class Context {
   private readonly limiters = new Map<string, Limiter>();
   /** Loaded implementations by plugin descriptor (not by package: one package may ship several plugins). */
   private readonly loaded = new Map<Plugin, Promise<unknown>>();
+  /** Context-wide resources (a worker pool, ...) by name; see resource(). */
+  private readonly resources = new Map<string, ContextResource>();
 
   constructor(opts: ContextOptions) {
     if (!opts || !Array.isArray(opts.plugins)) throw new CloudVolumeError("INVALID_ARGUMENT", "Context needs { plugins: [...] }");
@@ -92,6 +99,29 @@ export class Context {
     const plugin = this.plugins.find((p): p is FormatPlugin => p.kind === "format" && p.names.includes(name));
     if (!plugin) throw missing("format", name, "UNSUPPORTED_SCHEME");
     return this.load(plugin) as Promise<T>;
+  }
+
+  /**
+   * A resource shared by everything opened from this context (TensorStore's context
+   * resources), e.g. a worker pool: made by `create` on first use, released by close().
+   */
+  resource<T extends ContextResource>(name: string, create: () => T): T;
+  /** The resource `name` if it was made (and not closed since). */
+  resource<T extends ContextResource>(name: string): T | undefined;
+  resource<T extends ContextResource>(name: string, create?: () => T): T | undefined {
+    let r = this.resources.get(name) as T | undefined;
+    if (!r && create) this.resources.set(name, (r = create()));
+    return r;
+  }
+
+  /**
+   * Release the context's resources (worker threads, ...). The context stays usable:
+   * a resource needed again is made anew.
+   */
+  async close(): Promise<void> {
+    const all = [...this.resources.values()];
+    this.resources.clear();
+    await Promise.all(all.map((r) => r.close()));
   }
 
   private load<P extends Plugin>(plugin: P): Promise<Awaited<ReturnType<P["load"]>>> {

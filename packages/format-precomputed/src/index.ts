@@ -7,6 +7,14 @@ export {
   PrecomputedVolume, cacheControlFor, type PrecomputedOptions, type IoOptions, type Cutout, type TransferOptions, type TransferStats,
 } from "./volume.js";
 export * from "./sharding/index.js";
+export * from "./cache/index.js";
+export { splitJobs, type ChunkPainter, type PaintJob, type PaintOptions } from "./parallel.js";
+export {
+  exists, deleteRegion, hasData, unique, downloadPoint, scatteredPoints, downloadWith, maskExcept, renumberCutout, downloadFiles,
+  transferWith, memoryCutout, deleteLayer, setMipLocks,
+  type OperationOptions, type UniqueOptions, type DownloadOptions, type RenumberedCutout, type DownloadPointOptions,
+  type ScatteredPointsOptions, type DownloadFilesOptions, type TransferToOptions, type MemoryCutoutOptions,
+} from "./operations.js";
 
 /** Format plugin descriptor for `precomputed://` (the default format). */
 export function precomputed(): FormatPlugin<typeof Impl> {

@@ -1,6 +1,9 @@
 import type { StorageFactory, StoragePlugin } from "@cloudvolume/core";
 
 export { FileStore, createFileStore, resolveFilePath } from "./file-store.js";
+export {
+  CacheStore, createDiskCache, diskCachePath, diskCacheRoot, type CacheEnv, type CacheStoreOptions, type DiskCacheRequest,
+} from "./cache-store.js";
 
 /**
  * The file:// storage plugin. Pass it to a Context; nothing registers itself on

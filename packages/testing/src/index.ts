@@ -2,3 +2,8 @@ export * from "./fixtures.js";
 export * from "./kv-store.js";
 export * from "./codec.js";
 export * from "./format.js";
+export * from "./fault-store.js";
+export * from "./radosgw.js";
+export * from "./gcs-server.js";
+export * from "./http-server.js";
+export * from "./counting-store.js";

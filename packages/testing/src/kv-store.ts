@@ -8,23 +8,35 @@ import { isCloudVolumeError, type ErrorCode, type KeyValueStore } from "@cloudvo
  * against deliberately broken stores, proving that every check can fail.
  */
 
-/** What a check needs from a store; it is skipped (not passed) when the store lacks one. */
-export type KeyValueStoreFeature = "write" | "list" | "rangeReads" | "delete" | "exists" | "getObject";
+/**
+ * What a check needs from a store; it is skipped (not passed) when the store lacks one.
+ * "data" means values can be placed in the store: it is writable, or the suite was
+ * given a `seed` hook (how a read-only store, e.g. over HTTP, gets its read checks).
+ */
+export type KeyValueStoreFeature = "write" | "data" | "list" | "rangeReads" | "delete" | "exists" | "getObject";
+
+/** Places values behind a store by other means than `put` (files behind an HTTP server...). */
+export type KeyValueStoreSeeder = (store: KeyValueStore, entries: ReadonlyArray<{ key: string; data: Uint8Array }>) => Promise<void> | void;
 
 export interface KeyValueStoreCheck {
   readonly name: string;
   readonly needs: readonly KeyValueStoreFeature[];
-  run(store: KeyValueStore): Promise<void>;
+  /** `seed` places values for checks that need "data" (default: the store's own put). */
+  run(store: KeyValueStore, seed?: KeyValueStoreSeeder): Promise<void>;
 }
 
 export interface DescribeKeyValueStoreOptions {
   /** Called after every test with the store the factory made (remove temp dirs, buckets...). */
   cleanup?: (store: KeyValueStore) => Promise<void> | void;
+  /** For read-only stores: place values behind the store so the read checks can run. */
+  seed?: KeyValueStoreSeeder;
 }
 
 /** True when `store` offers `feature`, judged by its capability flags AND its methods. */
-export function hasFeature(store: KeyValueStore, feature: KeyValueStoreFeature): boolean {
+export function hasFeature(store: KeyValueStore, feature: KeyValueStoreFeature, seed?: KeyValueStoreSeeder): boolean {
   switch (feature) {
+    case "data":
+      return seed !== undefined || hasFeature(store, "write");
     case "write":
       return store.capabilities.write && typeof store.put === "function";
     case "list":
@@ -55,10 +67,10 @@ export function describeKeyValueStore(
       it(check.name, async (ctx) => {
         const store = await factory();
         try {
-          const lacking = check.needs.filter((f) => !hasFeature(store, f));
+          const lacking = check.needs.filter((f) => !hasFeature(store, f, opts.seed));
           // ctx.skip reports the test as skipped: a store without `list` must not look like it passed the list test.
           if (lacking.length > 0) ctx.skip(`${name} lacks ${lacking.join(", ")}`);
-          await check.run(store);
+          await check.run(store, opts.seed);
         } finally {
           await opts.cleanup?.(store);
           await store.close?.();
@@ -117,6 +129,12 @@ async function collect(it: AsyncIterable<string>): Promise<string[]> {
 
 function put(store: KeyValueStore, key: string, data: Uint8Array, contentEncoding?: string): Promise<void> {
   return store.put!(key, data, contentEncoding === undefined ? undefined : { contentEncoding });
+}
+
+/** Place values for a read check: through the seeder when given, else with put. */
+async function place(store: KeyValueStore, seed: KeyValueStoreSeeder | undefined, entries: Array<[string, Uint8Array]>): Promise<void> {
+  if (seed) await seed(store, entries.map(([key, data]) => ({ key, data })));
+  else await Promise.all(entries.map(([k, d]) => put(store, k, d)));
 }
 
 const MISSING = "no/such/key-3f9c1e";
@@ -184,10 +202,10 @@ export const keyValueStoreChecks: readonly KeyValueStoreCheck[] = [
   },
   {
     name: "full, ranged, suffix and zero-length reads",
-    needs: ["write", "rangeReads"],
-    async run(store) {
+    needs: ["data", "rangeReads"],
+    async run(store, seed) {
       const data = pattern(100, 6);
-      await put(store, "range.bin", data);
+      await place(store, seed, [["range.bin", data]]);
       expectBytes(await store.get("range.bin", {}), data, "no range");
       expectBytes(await store.get("range.bin", { range: { offset: 10, length: 25 } }), data.subarray(10, 35), "offset 10 length 25");
       expectBytes(await store.get("range.bin", { range: { offset: 0, length: 100 } }), data, "the whole object as a range");
@@ -198,10 +216,10 @@ export const keyValueStoreChecks: readonly KeyValueStoreCheck[] = [
   },
   {
     name: "ranges past the end are clipped",
-    needs: ["write", "rangeReads"],
-    async run(store) {
+    needs: ["data", "rangeReads"],
+    async run(store, seed) {
       const data = pattern(50, 7);
-      await put(store, "clip.bin", data);
+      await place(store, seed, [["clip.bin", data]]);
       expectBytes(await store.get("clip.bin", { range: { offset: 45, length: 20 } }), data.subarray(45), "range over the end");
       expectBytes(await store.get("clip.bin", { range: { offset: 50, length: 5 } }), new Uint8Array(0), "range at the end");
       expectBytes(await store.get("clip.bin", { range: { offset: 80, length: 5 } }), new Uint8Array(0), "range after the end");
@@ -210,8 +228,8 @@ export const keyValueStoreChecks: readonly KeyValueStoreCheck[] = [
   },
   {
     name: "keys with spaces, #, %, ?, unicode and nested directories round-trip",
-    needs: ["write"],
-    async run(store) {
+    needs: ["data"],
+    async run(store, seed) {
       // Pairs that collide if a store URL-decodes, drops a fragment or a query string.
       const keys = [
         "with space/a b.bin",
@@ -224,7 +242,7 @@ export const keyValueStoreChecks: readonly KeyValueStoreCheck[] = [
         "unicode/ñandú-数据-🧠.bin",
         "a/b/c/d/e/deep.bin",
       ];
-      await Promise.all(keys.map((k, i) => put(store, k, pattern(30 + i, 100 + i))));
+      await place(store, seed, keys.map((k, i): [string, Uint8Array] => [k, pattern(30 + i, 100 + i)]));
       for (const [i, k] of keys.entries()) expectBytes(await store.get(k), pattern(30 + i, 100 + i), `key ${JSON.stringify(k)}`);
       if (hasFeature(store, "list")) expect(await collect(store.list!("")), "list of every key").toEqual([...keys].sort());
     },
@@ -300,14 +318,14 @@ export const keyValueStoreChecks: readonly KeyValueStoreCheck[] = [
   {
     name: "an already-aborted signal rejects with ABORTED",
     needs: [],
-    async run(store) {
+    async run(store, seed) {
       const ac = new AbortController();
       ac.abort();
       const signal = ac.signal;
       await expectCode(() => store.get(MISSING, { signal }), "ABORTED", "get of a missing key");
       if (store.getObject) await expectCode(() => store.getObject!(MISSING, { signal }), "ABORTED", "getObject of a missing key");
-      if (hasFeature(store, "write")) {
-        await put(store, "abort.bin", pattern(10));
+      if (hasFeature(store, "data", seed)) {
+        await place(store, seed, [["abort.bin", pattern(10)]]);
         await expectCode(() => store.get("abort.bin", { signal }), "ABORTED", "get of a present key");
         if (store.getObject) await expectCode(() => store.getObject!("abort.bin", { signal }), "ABORTED", "getObject of a present key");
       }

@@ -130,10 +130,30 @@ const CAUGHT_BY: Record<string, Bug[]> = {
 describeKeyValueStore("reference", () => new ReferenceStore());
 // A read-only store: the write-dependent checks must be reported as skipped, not passed.
 describeKeyValueStore("reference, read-only", () => new ReferenceStore(undefined, false));
+// A read-only store with a seed hook (how the HTTP store runs the suite): the read checks run on seeded values.
+describeKeyValueStore("reference, read-only, seeded", () => new ReferenceStore(undefined, false), {
+  seed: async (store, entries) => {
+    for (const { key, data } of entries) await (store as ReferenceStore).put(key, data);
+  },
+});
 
 describe("the key-value conformance checks", () => {
   it("every check has at least one planted bug it must catch", () => {
     expect(Object.keys(CAUGHT_BY).sort()).toEqual(keyValueStoreChecks.map((c) => c.name).sort());
+  });
+
+  it("a seeded read-only store runs the read checks, and they still catch a planted bug", async () => {
+    const seeded = keyValueStoreChecks.filter((c) => c.needs.includes("data"));
+    expect(seeded.map((c) => c.name)).toContain("full, ranged, suffix and zero-length reads");
+    const store = new ReferenceStore("ignoresRange", false);
+    const seed = async (_: unknown, entries: ReadonlyArray<{ key: string; data: Uint8Array }>) => {
+      for (const { key, data } of entries) await store.put(key, data);
+    };
+    const check = keyValueStoreChecks.find((c) => c.name === "full, ranged, suffix and zero-length reads")!;
+    await expect(check.run(store, seed)).rejects.toThrow();
+    await check.run(new ReferenceStore(undefined, false), async (s, entries) => {
+      for (const { key, data } of entries) await (s as ReferenceStore).put(key, data);
+    });
   });
 
   for (const check of keyValueStoreChecks) {

@@ -171,36 +171,13 @@ export class ShardedStore implements KeyValueStore {
    * read once, and the data ranges of one file that touch or overlap are fetched as one
    * ranged GET. Keys that do not exist are absent from the result.
    */
-  async getMany(keys: Iterable<bigint>, opts: { signal?: AbortSignal } = {}): Promise<Map<bigint, Uint8Array>> {
+  async getMany(keys: Iterable<bigint>, opts: { signal?: AbortSignal; raw?: boolean } = {}): Promise<Map<bigint, Uint8Array>> {
     const signal = opts.signal;
-    const byFile = new Map<string, Map<number, bigint[]>>();
-    const seen = new Set<bigint>();
-    for (const raw of keys) {
-      const id = checkUint64(raw);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      const loc = shardLocation(this.spec, id);
-      let mins = byFile.get(loc.filename);
-      if (!mins) byFile.set(loc.filename, (mins = new Map()));
-      let ids = mins.get(loc.minishard);
-      if (!ids) mins.set(loc.minishard, (ids = []));
-      ids.push(id);
-    }
-    const wanted: Wanted[] = [];
-    await Promise.all([...byFile].map(async ([file, mins]) => {
-      await Promise.all([...mins].map(async ([m, ids]) => {
-        const entry = await this.indexEntry(file, m, signal);
-        if (entry === MISSING || entry === null) return;
-        const index = await this.minishardIndex(file, m, entry, signal);
-        for (const id of ids) {
-          const i = findId(index, id);
-          if (i >= 0) wanted.push({ id, file, start: index.offsets[i], size: index.sizes[i] });
-        }
-      }));
-    }));
+    const wanted = await this.locate(keys, signal);
     const out = new Map<bigint, Uint8Array>();
     if (wanted.length === 0) return out;
-    const gzip = this.spec.dataEncoding === "gzip" ? await this.gzip() : undefined;
+    // `raw` keeps the spec's data_encoding (CloudVolume's get_data(raw=True)).
+    const gzip = this.spec.dataEncoding === "gzip" && !opts.raw ? await this.gzip() : undefined;
     const perFile = new Map<string, Wanted[]>();
     for (const w of wanted) {
       let list = perFile.get(w.file);
@@ -250,6 +227,44 @@ export class ShardedStore implements KeyValueStore {
     await Promise.all(jobs);
     throwIfAborted(signal);
     return out;
+  }
+
+  /**
+   * Which of `keys` are stored, from the shard and minishard indices alone: no chunk
+   * data is read (each index is read once and cached, as for getMany).
+   */
+  async has(keys: Iterable<bigint>, opts: { signal?: AbortSignal } = {}): Promise<Set<bigint>> {
+    return new Set((await this.locate(keys, opts.signal)).map((w) => w.id));
+  }
+
+  /** Where each stored key's data lies: ids grouped by shard file and minishard, each index read once. */
+  private async locate(keys: Iterable<bigint>, signal?: AbortSignal): Promise<Wanted[]> {
+    const byFile = new Map<string, Map<number, bigint[]>>();
+    const seen = new Set<bigint>();
+    for (const raw of keys) {
+      const id = checkUint64(raw);
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const loc = shardLocation(this.spec, id);
+      let mins = byFile.get(loc.filename);
+      if (!mins) byFile.set(loc.filename, (mins = new Map()));
+      let ids = mins.get(loc.minishard);
+      if (!ids) mins.set(loc.minishard, (ids = []));
+      ids.push(id);
+    }
+    const wanted: Wanted[] = [];
+    await Promise.all([...byFile].map(async ([file, mins]) => {
+      await Promise.all([...mins].map(async ([m, ids]) => {
+        const entry = await this.indexEntry(file, m, signal);
+        if (entry === MISSING || entry === null) return;
+        const index = await this.minishardIndex(file, m, entry, signal);
+        for (const id of ids) {
+          const i = findId(index, id);
+          if (i >= 0) wanted.push({ id, file, start: index.offsets[i], size: index.sizes[i] });
+        }
+      }));
+    }));
+    return wanted;
   }
 
   /** Every key and value of one shard file (decoded data), in file order; undefined when the file does not exist. */

@@ -1,0 +1,49 @@
+import type { Context, Plugin } from "@cloudvolume/core";
+import type { ChunkPainter } from "@cloudvolume/format-precomputed";
+import type { ParallelRuntime } from "./parallel.js";
+import { progressBar } from "./progress-bar.js";
+import { WorkerPool, defaultThreads } from "./worker-pool.js";
+import { transferInParallel, uploadInParallel } from "./parallel-write.js";
+
+const POOL = "cloudvolume:worker-pool";
+
+/**
+ * Node's ParallelRuntime: one WorkerPool per Context (a Context resource, so
+ * Context.close() stops it too) and progress bars on stderr.
+ */
+export function nodeRuntime(defaults: () => Plugin[]): ParallelRuntime {
+  const poolOf = (ctx: Context, user: object, threads: number): WorkerPool => {
+    const pool = ctx.resource(POOL, () => new WorkerPool({ threads, supports: (protocol) => workersCanRead(ctx, defaults(), protocol) }));
+    pool.grow(threads);
+    pool.retain(user);
+    return pool;
+  };
+  return {
+    cores: defaultThreads,
+    painter: (ctx, user, threads) => capped(poolOf(ctx, user, threads), threads),
+    upload: (ctx, user, threads, vol, bbox, data, io) => uploadInParallel(poolOf(ctx, user, threads), threads, vol, bbox, data, io),
+    transfer: (ctx, user, threads, src, dst, opts) => transferInParallel(poolOf(ctx, user, threads), threads, src, dst, opts),
+    async release(ctx: Context, user: object): Promise<void> {
+      // Only a pool that exists: closing a volume that never read in parallel starts nothing.
+      await ctx.resource<WorkerPool>(POOL)?.release(user);
+    },
+    bar: (label) => progressBar(label, process.stderr),
+  };
+}
+
+/**
+ * Workers build their Context from the default plugins, so they read a layer the way
+ * this thread would only when this Context has nothing else (no extra or replaced
+ * plugin), and never mem://, whose objects live in this thread.
+ */
+function workersCanRead(ctx: Context, defaults: readonly Plugin[], protocol: string): boolean {
+  if (protocol === "mem") return false;
+  const known = new Set(defaults);
+  if (!ctx.plugins.every((p) => known.has(p))) return false;
+  return ctx.plugins.some((p) => p.kind === "storage" && p.protocols.includes(protocol));
+}
+
+/** The pool seen by one volume asking for `threads`: jobs are split for that many threads. */
+function capped(pool: WorkerPool, threads: number): ChunkPainter {
+  return { threads, supports: (p) => pool.supports(p), paint: (job, opts) => pool.paint(job, opts) };
+}
