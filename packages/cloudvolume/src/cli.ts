@@ -7,6 +7,8 @@ import { CloudVolume } from "./index.js";
 import { UsageError, bbox6, int, parseArgs, str, vec3 } from "./args.js";
 import { PARALLEL_FLAGS, PARALLEL_HELP, PARALLEL_USAGE, PARALLEL_VALUES, parallelOptions } from "./cli-parallel.js";
 import { OPS_HELP, OPS_USAGE, opsCommands } from "./cli-ops.js";
+import { SKELETON_HELP, SKELETON_USAGE, skeletonCommands } from "./cli-skeleton.js";
+import { MESH_HELP, MESH_USAGE, meshCommands } from "./cli-mesh.js";
 
 const USAGE = `usage: cloudvolume <command> [options]
 
@@ -19,6 +21,8 @@ commands:
          [--compress gzip|br|none] [--block-size x,y,z]
   cp <src> <dst> [--encoding E] [--compress gzip|br|none] [--mip N] [--sharded | --unsharded] ${PARALLEL_USAGE}
 ${OPS_USAGE}
+${SKELETON_USAGE}
+${MESH_USAGE}
 
 cp keeps each scale's layout (sharded or not) unless --sharded (shard every copied scale,
 parameters as CloudVolume's to_sharded) or --unsharded (plain chunk files) says otherwise;
@@ -28,6 +32,10 @@ ${PARALLEL_HELP}
 
 ${OPS_HELP}
 
+${SKELETON_HELP}
+
+${MESH_HELP}
+
 <path> is file:///abs/dir, precomputed://file:///abs/dir, a bare local path, or mem://...
 Arrays on disk (--out, --in) are raw little-endian bytes in Fortran order (x fastest, then y, z, channel).`;
 
@@ -35,6 +43,8 @@ type Command = (argv: string[]) => Promise<void>;
 
 const commands: Record<string, Command> = {
   ...opsCommands,
+  ...skeletonCommands,
+  ...meshCommands,
   async info(argv) {
     const a = parseArgs(argv, { values: [], flags: [] });
     const path = onePath(a.positionals, "info");

@@ -1,11 +1,14 @@
 import {
-  Bbox, Context, type BboxLike, type ContextOptions, type DataType, type Plugin, type TypedArray, type Vec3, type VolumeArray,
+  Bbox, CloudVolumeError, Context, type BboxLike, type ContextOptions, type DataType, type Plugin, type TypedArray, type Vec3, type VolumeArray,
 } from "@cloudvolume/core";
 import {
   PrecomputedVolume, addScale, createNewInfo, resetScales, type AddScaleOptions, type Cutout, type IoOptions,
   type NewInfoOptions, type PrecomputedInfo, type PrecomputedOptions, type Provenance, type ScaleInfo,
   type ShardingSpecJson, type TransferOptions, type TransferStats, type LayerCache, type LRU,
 } from "@cloudvolume/format-precomputed";
+import { SkeletonSource } from "@cloudvolume/format-precomputed";
+import { MeshSource } from "@cloudvolume/format-precomputed";
+import { openSpatialIndex, type SpatialIndex, type SpatialIndexDb, type SpatialIndexKind } from "@cloudvolume/format-precomputed";
 import { toHttpsUrl } from "@cloudvolume/storage-http";
 import {
   deleteLayer, deleteRegion, downloadFiles, downloadPoint, downloadWith, exists, hasData, memoryCutout, scatteredPoints, setMipLocks,
@@ -24,6 +27,11 @@ export interface CloudVolumeOptions extends PrecomputedOptions, ParallelOptions 
   concurrency?: ContextOptions["concurrency"];
   /** Read gs://, s3:// (and matrix://) through their public HTTPS endpoints (CloudVolume's use_https). */
   useHttps?: boolean;
+  /**
+   * A SQLite database built by `toSqlite` (@cloudvolume/spatial-index-sqlite, Node only):
+   * spatial index label lookups and whole-bounds queries answer from it (CloudVolume's spatial_index_db).
+   */
+  spatialIndexDb?: string;
 }
 
 /**
@@ -58,6 +66,12 @@ export class CloudVolume {
   }
 
   get url(): string { return this.vol.url; }
+  private skeletonSource?: SkeletonSource;
+  /** Skeletons (CloudVolume's vol.skeleton): get/getMany (physical space), upload, uploadRaw; sharded or not. */
+  get skeleton(): SkeletonSource { return (this.skeletonSource ??= new SkeletonSource(this.vol)); }
+  private meshSource?: MeshSource;
+  /** Meshes (CloudVolume's vol.mesh): get/save/put/delete/exists; legacy or multires Draco, sharded or not. */
+  get mesh(): MeshSource { return (this.meshSource ??= MeshSource.forVolume(this.vol)); }
   get info(): PrecomputedInfo { return this.vol.info; }
   set info(info: PrecomputedInfo) { this.vol.info = info; }
   get provenance(): Provenance { return this.vol.provenance; }
@@ -239,9 +253,40 @@ export class CloudVolume {
   /** Shard (`true`: CloudVolume's parameters, or a given spec) or unshard a scale, committing the info. */
   setSharding(mip: number, sharded: boolean | ShardingSpecJson): Promise<void> { return this.vol.setSharding(mip, sharded); }
 
+  /**
+   * The spatial index of the layer's meshes or skeletons (`<dir>/info`'s spatial_index;
+   * CloudVolume's vol.mesh.spatial_index / vol.skeleton.spatial_index), or undefined when
+   * there is none. Coordinates are physical (nm). `db` (default: the spatialIndexDb option)
+   * is a SQLite path opened with @cloudvolume/spatial-index-sqlite, or a SpatialIndexDb;
+   * null forces the JSON files.
+   */
+  async spatialIndex(kind: SpatialIndexKind, opts: { db?: string | SpatialIndexDb | null; mip?: number; signal?: AbortSignal } = {}): Promise<SpatialIndex | undefined> {
+    const index = await openSpatialIndex(this.vol, kind, { mip: opts.mip, signal: opts.signal });
+    const db = opts.db === undefined ? (this.vol.options as CloudVolumeOptions).spatialIndexDb : opts.db;
+    if (!index || db === null || db === undefined) return index;
+    if (typeof db !== "string") return index.withDb(db);
+    const sqlite = await loadSqlite();
+    const opened = sqlite.SqliteSpatialIndexDb.open(db);
+    (this.openedDbs ??= []).push(opened);
+    return index.withDb(opened);
+  }
+
+  private openedDbs?: SpatialIndexDb[];
+
   /** Release handles and pooled buffers. The volume is unusable afterwards. */
   async close(): Promise<void> {
+    for (const db of this.openedDbs?.splice(0) ?? []) db.close?.();
     await this.runtime()?.release(this.context, this); // the last volume using the worker pool stops its threads
     await this.vol.close();
+  }
+}
+
+/** @cloudvolume/spatial-index-sqlite, loaded on first use (Node only: better-sqlite3); an optional peer dependency. */
+async function loadSqlite(): Promise<{ SqliteSpatialIndexDb: { open(path: string): SpatialIndexDb } }> {
+  const name = "@cloudvolume/spatial-index-sqlite";
+  try {
+    return await import(/* @vite-ignore */ name);
+  } catch (cause) {
+    throw new CloudVolumeError("UNSUPPORTED_SCHEME", `spatialIndexDb needs the package ${name} (Node only, better-sqlite3): ${(cause as Error)?.message ?? cause}`, { cause });
   }
 }

@@ -8,6 +8,9 @@ export {
 } from "./volume.js";
 export * from "./sharding/index.js";
 export * from "./cache/index.js";
+export * from "./mesh/index.js";
+export * from "./spatial-index/index.js";
+export * from "./skeleton/index.js";
 export { splitJobs, type ChunkPainter, type PaintJob, type PaintOptions } from "./parallel.js";
 export {
   exists, deleteRegion, hasData, unique, downloadPoint, scatteredPoints, downloadWith, maskExcept, renumberCutout, downloadFiles,

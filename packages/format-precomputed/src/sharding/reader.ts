@@ -237,6 +237,19 @@ export class ShardedStore implements KeyValueStore {
     return new Set((await this.locate(keys, opts.signal)).map((w) => w.id));
   }
 
+  /**
+   * Where each stored key's (still encoded) value lies: shard file name and absolute byte
+   * range. Multires meshes need it: a segment's fragments sit just before its manifest.
+   */
+  async locateMany(keys: Iterable<bigint>, opts: { signal?: AbortSignal } = {}): Promise<Map<bigint, { file: string; offset: number; size: number }>> {
+    return new Map((await this.locate(keys, opts.signal)).map((w) => [w.id, { file: w.file, offset: w.start, size: w.size }]));
+  }
+
+  /** Raw bytes [offset, offset + length) of a shard file (undefined when it does not exist). */
+  readFileRange(filename: string, offset: number, length: number, opts: { signal?: AbortSignal } = {}): Promise<Uint8Array | undefined> {
+    return this.readRange(filename, offset, length, opts.signal);
+  }
+
   /** Where each stored key's data lies: ids grouped by shard file and minishard, each index read once. */
   private async locate(keys: Iterable<bigint>, signal?: AbortSignal): Promise<Wanted[]> {
     const byFile = new Map<string, Map<number, bigint[]>>();
