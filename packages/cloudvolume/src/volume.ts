@@ -1,13 +1,12 @@
 import {
-  Bbox, CloudVolumeError, Context, type BboxLike, type ContextOptions, type DataType, type Plugin, type TypedArray, type Vec3, type VolumeArray,
+  Bbox, CloudVolumeError, Context, isCloudVolumeError, type BboxLike, type ContextOptions, type DataType, type Plugin, type TypedArray, type Vec3, type VolumeArray,
 } from "@cloudvolume/core";
 import {
   PrecomputedVolume, addScale, createNewInfo, resetScales, type AddScaleOptions, type Cutout, type IoOptions,
   type NewInfoOptions, type PrecomputedInfo, type PrecomputedOptions, type Provenance, type ScaleInfo,
   type ShardingSpecJson, type TransferOptions, type TransferStats, type LayerCache, type LRU,
 } from "@cloudvolume/format-precomputed";
-import { SkeletonSource } from "@cloudvolume/format-precomputed";
-import { MeshSource } from "@cloudvolume/format-precomputed";
+import { SkeletonSource, MeshSource, type Skeleton, type Mesh } from "@cloudvolume/format-precomputed";
 import { openSpatialIndex, type SpatialIndex, type SpatialIndexDb, type SpatialIndexKind } from "@cloudvolume/format-precomputed";
 import { toHttpsUrl } from "@cloudvolume/storage-http";
 import {
@@ -18,6 +17,14 @@ import {
 } from "@cloudvolume/format-precomputed";
 
 import { chunksOf, progressFor, threadsFor, transferChunks, type ParallelOptions, type ParallelRuntime } from "./parallel.js";
+
+/** Spatial-index queries on vol.mesh and vol.skeleton (CloudVolume's get_by_bbox / get_bbox). Boxes are physical (nm). */
+export interface SpatialQueries<T> {
+  /** Every object whose indexed box intersects `bbox`, by label. */
+  getByBbox(bbox: BboxLike, opts?: { mip?: number; allowMissing?: boolean; signal?: AbortSignal }): Promise<Map<bigint, T>>;
+  /** The indexed bounding box of `label`, or undefined when the index does not list it. */
+  getBbox(label: bigint | number | string, opts?: { mip?: number; signal?: AbortSignal }): Promise<Bbox | undefined>;
+}
 
 export interface CloudVolumeOptions extends PrecomputedOptions, ParallelOptions {
   /** Share limits and loaded plugins between volumes by passing one Context. */
@@ -66,12 +73,57 @@ export class CloudVolume {
   }
 
   get url(): string { return this.vol.url; }
-  private skeletonSource?: SkeletonSource;
-  /** Skeletons (CloudVolume's vol.skeleton): get/getMany (physical space), upload, uploadRaw; sharded or not. */
-  get skeleton(): SkeletonSource { return (this.skeletonSource ??= new SkeletonSource(this.vol)); }
-  private meshSource?: MeshSource;
-  /** Meshes (CloudVolume's vol.mesh): get/save/put/delete/exists; legacy or multires Draco, sharded or not. */
-  get mesh(): MeshSource { return (this.meshSource ??= MeshSource.forVolume(this.vol)); }
+  private skeletonSource?: SkeletonSource & SpatialQueries<Skeleton>;
+  /**
+   * Skeletons (CloudVolume's vol.skeleton): get/getMany (physical space), upload, uploadRaw;
+   * sharded or not; getByBbox/getBbox through the spatial index.
+   */
+  get skeleton(): SkeletonSource & SpatialQueries<Skeleton> {
+    return (this.skeletonSource ??= this.withSpatialQueries(new SkeletonSource(this.vol), "skeleton", (src, ids, o) => src.getMany(ids, o)));
+  }
+  private meshSource?: MeshSource & SpatialQueries<Mesh>;
+  /**
+   * Meshes (CloudVolume's vol.mesh): get/save/put/delete/exists; legacy or multires Draco,
+   * sharded or not; getByBbox/getBbox through the spatial index.
+   */
+  get mesh(): MeshSource & SpatialQueries<Mesh> {
+    return (this.meshSource ??= this.withSpatialQueries(MeshSource.forVolume(this.vol), "mesh", async (src, ids, o) => {
+      // Like get(..., {fuse: false}): physical space, one mesh per label; missing ones skipped when allowed.
+      const out = new Map<bigint, Mesh>();
+      for (const id of ids) {
+        try {
+          const m = await src.get([id], { fuse: true, signal: o.signal });
+          out.set(id, m);
+        } catch (e) {
+          if (!(o.allowMissing && isCloudVolumeError(e, "NOT_FOUND"))) throw e;
+        }
+      }
+      return out;
+    }));
+  }
+
+  /**
+   * Adds CloudVolume's spatial-index queries to a mesh or skeleton source. They go
+   * through `spatialIndex(kind)`, so the spatialIndexDb option (SQLite) applies.
+   */
+  private withSpatialQueries<S extends object, T>(
+    src: S, kind: SpatialIndexKind,
+    fetch: (src: S, ids: bigint[], o: { allowMissing?: boolean; signal?: AbortSignal }) => Promise<Map<bigint, T>>,
+  ): S & SpatialQueries<T> {
+    const index = async (mip?: number, signal?: AbortSignal) => {
+      const si = await this.spatialIndex(kind, { mip, signal });
+      if (!si) throw new CloudVolumeError("INVALID_METADATA", `the ${kind} info of ${this.url} has no spatial_index`, { url: this.url });
+      return si;
+    };
+    const queries: SpatialQueries<T> = {
+      getByBbox: async (bbox, o = {}) => {
+        const labels = await (await index(o.mip, o.signal)).queryLabels(bbox, { allowMissing: o.allowMissing });
+        return fetch(src, [...labels], o);
+      },
+      getBbox: async (label, o = {}) => (await index(o.mip, o.signal)).getBbox(label),
+    };
+    return Object.assign(src, queries);
+  }
   get info(): PrecomputedInfo { return this.vol.info; }
   set info(info: PrecomputedInfo) { this.vol.info = info; }
   get provenance(): Provenance { return this.vol.provenance; }
