@@ -1,8 +1,8 @@
-import { readFileSync, readdirSync, statSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { gunzipSync, brotliDecompressSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { copyFixture, fixturePath, readExpected, readGroundTruth, tempDir } from "@cloudvolume/testing";
+import { copyFixture, fixturePath, listLayerFiles, readExpected, readGroundTruth, tempDir } from "@cloudvolume/testing";
 import { CloudVolume, isCloudVolumeError, type DataType } from "../src/index.js";
 
 /**
@@ -23,18 +23,7 @@ const WRITE_FIXTURES = [
   "pc_seg_u32_raw_gzip",
 ];
 
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(root, p));
-    }
-  };
-  walk(root);
-  return out.filter((f) => f !== "FIXTURE.json" && f !== "expected.json").sort();
-}
+const listFiles = (root: string) => listLayerFiles(root);
 
 function decodeFile(path: string): Buffer {
   const buf = readFileSync(path);

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeRadosgw, fixturePath, readGroundTruth, tempDir, uniqueBucketName } from "@cloudvolume/testing";
+import { describeRadosgw, fixturePath, listLayerFiles, readGroundTruth, tempDir, uniqueBucketName } from "@cloudvolume/testing";
 import { adminClient, createBucket, destroyBucket, listAll } from "./helpers.js";
 
 /**
@@ -20,18 +20,7 @@ const run = promisify(execFile);
 
 const FIXTURES = ["pc_image_u8_raw_gzip", "pc_seg_u64_cseg", "pc_image_u8_multiscale", "pc_image_u8_raw_br", "pc_image_u8_sharded"];
 
-function listFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(root, p));
-    }
-  };
-  walk(root);
-  return out.filter((f) => f !== "FIXTURE.json" && f !== "expected.json" && f !== "provenance").sort();
-}
+const listFiles = (root: string) => listLayerFiles(root, ["provenance"]);
 
 describeRadosgw("cloudvolume cp to and from an aliased S3 server", (env) => {
   const admin = adminClient(env);

@@ -1,6 +1,6 @@
-import { readFileSync, existsSync, cpSync, mkdtempSync } from "node:fs";
+import { readFileSync, existsSync, cpSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve, dirname } from "node:path";
+import { join, resolve, dirname, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -61,4 +61,23 @@ export function copyFixture(name: string): string {
 
 export function tempDir(prefix = "cv-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/**
+ * Every file below `root` as a sorted list of forward-slash relative paths, leaving
+ * out the fixture's own metadata (`FIXTURE.json`, `expected.json`) and any `exclude`d
+ * names: the layout a writer is compared on.
+ */
+export function listLayerFiles(root: string, exclude: readonly string[] = []): string[] {
+  const skip = new Set(["FIXTURE.json", "expected.json", ...exclude]);
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(root, p).split(sep).join("/"));
+    }
+  };
+  walk(root);
+  return out.filter((f) => !skip.has(f)).sort();
 }
