@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { countingStorage, tempDir, type CountingStore } from "@cloudvolume/testing";
+import { countingStorage, tempDir, type CountingStore, expectRejects as rejects } from "@cloudvolume/testing";
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { fileStorage } from "@cloudvolume/storage-file";
 import { CloudVolume, isCloudVolumeError, type CloudVolumeOptions, type ErrorCode, type PrecomputedInfo } from "../src/index.js";
@@ -34,18 +34,6 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function rejects(p: Promise<unknown>, code: ErrorCode, message?: string | RegExp): Promise<Error> {
-  let error: unknown;
-  try {
-    await p;
-  } catch (e) {
-    error = e;
-  }
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (typeof message === "string") expect((error as Error).message).toContain(message);
-  else if (message) expect((error as Error).message).toMatch(message);
-  return error as Error;
-}
 
 /** mem:// layers whose stores are counted; `remote()` is the store of the latest open. */
 function counted() {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { copyFixture, fixturePath } from "@cloudvolume/testing";
+import { copyFixture, fixturePath, runNodeScript } from "@cloudvolume/testing";
 import { truth } from "./helpers.js";
 
 /**
@@ -15,15 +15,7 @@ const pkg = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(pkg, "dist", "cli.js");
 const run = promisify(execFile);
 
-async function cv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cv = (...args: string[]) => runNodeScript(cli, args);
 
 const lines = (s: string) => s.split("\n").filter((l) => l !== "");
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixturePath, tempDir } from "@cloudvolume/testing";
+import { fixturePath, tempDir, runNodeScript } from "@cloudvolume/testing";
 import { Skeleton } from "@cloudvolume/format-precomputed";
 
 /** `cloudvolume skeleton get <path> <segid> --out FILE.swc|FILE.json`, run as users run it (dist/cli.js). */
@@ -12,15 +12,7 @@ const pkg = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(pkg, "dist", "cli.js");
 const run = promisify(execFile);
 
-async function cv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { encoding: "utf8" });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cv = (...args: string[]) => runNodeScript(cli, args);
 
 beforeAll(async () => {
   if (!existsSync(cli)) await run("pnpm", ["exec", "turbo", "run", "build", "--filter=cloudvolume..."], { cwd: join(pkg, "..", "..") });

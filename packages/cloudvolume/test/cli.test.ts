@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fixturePath, readGroundTruth, tempDir } from "@cloudvolume/testing";
+import { fixturePath, readGroundTruth, tempDir, runNodeScript } from "@cloudvolume/testing";
 
 /**
  * The CLI as users run it: the built dist/cli.js in a child process (the same
@@ -14,15 +14,7 @@ const pkg = fileURLToPath(new URL("..", import.meta.url));
 const cli = join(pkg, "dist", "cli.js");
 const run = promisify(execFile);
 
-async function cv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const cv = (...args: string[]) => runNodeScript(cli, args);
 
 beforeAll(async () => {
   if (!existsSync(cli)) await run("pnpm", ["exec", "turbo", "run", "build", "--filter=cloudvolume..."], { cwd: join(pkg, "..", "..") });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readGroundTruth, readExpected, fixturePath } from "@cloudvolume/testing";
+import { readGroundTruth, readExpected, fixturePath, seededRandom } from "@cloudvolume/testing";
 import { CloudVolume, isCloudVolumeError } from "../src/index.js";
 
 /**
@@ -20,15 +20,7 @@ const FIXTURES = [
   "pc_seg_u32_raw_gzip",
 ];
 
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 /** Cut [min, max) out of a Fortran-ordered ground truth, per byte; voxels outside gtBox read as `fill`. */
 function expectedCutout(gt: Uint8Array, gtShape: number[], gtMin: number[], bpv: number, min: number[], max: number[], channels: number, fill = 0): Uint8Array {

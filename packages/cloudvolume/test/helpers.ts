@@ -3,15 +3,8 @@ import { isCloudVolumeError, viewAs, type ArrayCodec, type DataType, type ErrorC
 import { compressedSegmentationCodec } from "@cloudvolume/codec-compressed-segmentation";
 import { readExpected, readGroundTruth } from "@cloudvolume/testing";
 
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-export function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "@cloudvolume/testing";
+export { rng };
 
 /** A fixture's ground truth, addressed in the volume's own voxel coordinates. */
 export interface Truth {
@@ -63,19 +56,6 @@ export function randomBox(r: () => number, min: readonly number[], max: readonly
   return [lo[0], lo[1], lo[2], hi[0], hi[1], hi[2]];
 }
 
-export async function rejects(p: Promise<unknown> | (() => unknown), code: ErrorCode, message?: string | RegExp): Promise<void> {
-  let error: unknown;
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}, but it succeeded`).toBeDefined();
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (typeof message === "string") expect((error as Error).message).toContain(message);
-  else if (message) expect((error as Error).message).toMatch(message);
-}
-
 /** Calls of each method of a wrapped codec. */
 export interface CodecCalls {
   decode: number;
@@ -102,3 +82,5 @@ export function countingCseg(): { plugin: Plugin; calls: CodecCalls; reset(): vo
   const plugin: Plugin = { kind: "codec", names: [c.name], package: "test-counting-cseg", load: async () => codec };
   return { plugin, calls, reset: () => Object.assign(calls, { decode: 0, labels: 0, contains: 0, readVoxel: 0 }) };
 }
+
+export { expectRejects as rejects } from "@cloudvolume/testing";

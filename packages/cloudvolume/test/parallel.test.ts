@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Bbox, Context, DATA_TYPES, bytesOf, dtypeInfo, isCloudVolumeError, viewAs, type DataType, type TypedArray } from "@cloudvolume/core";
-import { fixturePath, hasFixture, randomVoxelBytes, readGroundTruth, tempDir } from "@cloudvolume/testing";
+import { fixturePath, hasFixture, randomVoxelBytes, readGroundTruth, tempDir, runNodeScript } from "@cloudvolume/testing";
 import { CloudVolume, defaultPlugins, liveWorkerThreads, type ProgressInfo } from "../src/index.js";
 import { progressBar } from "../src/progress-bar.js";
 
@@ -375,15 +375,7 @@ describe("progress", () => {
 
 describe("CLI --parallel and --progress", () => {
   const cli = join(pkg, "dist", "cli.js");
-  async function cv(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [cli, ...args], { encoding: "utf8" });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code: number; stdout: string; stderr: string };
-      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-    }
-  }
+  const cv = (...args: string[]) => runNodeScript(cli, args);
 
   it("download, upload and cp take --parallel N and draw progress on stderr only", async () => {
     const { url, data, bounds } = await makeLayer("uint32");

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { bytesOf, viewAs, type ByteCodec, type Plugin } from "@cloudvolume/core";
-import { copyFixture, fixturePath, readExpected, readGroundTruth, tempDir } from "@cloudvolume/testing";
+import { copyFixture, fixturePath, readExpected, readGroundTruth, tempDir, seededRandom } from "@cloudvolume/testing";
 import { gzipCodec } from "@cloudvolume/codec-gzip";
 import { compressedMortonCode, createNewInfo, decodeShardFile, encodeShard, parseShardingSpec, storedEdgeExtent } from "@cloudvolume/format-precomputed";
 import { CloudVolume, isCloudVolumeError } from "../src/index.js";
@@ -15,14 +15,7 @@ import { CloudVolume, isCloudVolumeError } from "../src/index.js";
  */
 const FIXTURES = ["pc_image_u8_sharded", "pc_seg_u64_cseg_sharded"];
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 function expectedCutout(gt: Uint8Array, shape: number[], bpv: number, min: number[], max: number[]): Uint8Array {
   const sx = max[0] - min[0], sy = max[1] - min[1], sz = max[2] - min[2];

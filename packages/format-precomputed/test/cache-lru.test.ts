@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { Context, isCloudVolumeError, type ErrorCode } from "@cloudvolume/core";
-import { countingStorage, type CountingStore } from "@cloudvolume/testing";
+import { countingStorage, type CountingStore, expectRejects as rejects } from "@cloudvolume/testing";
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
 import { LRU, PrecomputedVolume, createNewInfo, precomputed, type PrecomputedInfo, type PrecomputedOptions } from "../src/index.js";
 
-async function rejects(p: Promise<unknown> | (() => unknown), code: ErrorCode, message?: string | RegExp): Promise<void> {
-  let error: unknown;
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}, but it succeeded`).toBeDefined();
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (typeof message === "string") expect((error as Error).message).toContain(message);
-  else if (message) expect((error as Error).message).toMatch(message);
-}
 
 describe("LRU byte accounting", () => {
   it("counts typed arrays by byteLength, whatever their element size", () => {

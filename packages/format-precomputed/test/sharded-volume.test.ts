@@ -1,3 +1,4 @@
+import { expectRejects as rejects, seededRandom } from "@cloudvolume/testing";
 import { describe, expect, it } from "vitest";
 import { Bbox, Context, bytesOf, dtypeInfo, isCloudVolumeError, type DataType, type ErrorCode, type GetOptions, type TypedArray } from "@cloudvolume/core";
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
@@ -27,18 +28,6 @@ function memory() {
   return { ctx, bucket, open };
 }
 
-async function rejects(p: Promise<unknown>, code: ErrorCode, message?: RegExp): Promise<Error & { key?: string }> {
-  let error: unknown;
-  try {
-    await p;
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}, but it succeeded`).toBeDefined();
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (message) expect((error as Error).message).toMatch(message);
-  return error as Error & { key?: string };
-}
 
 const SIZE = [10, 11, 12] as const;
 const OFFSET = [1, 2, 3] as const;
@@ -87,14 +76,7 @@ const chunkBox = (g: number[]) => {
   return { min, max: min.map((v, d) => Math.min(v + 4, OFFSET[d] + SIZE[d])) };
 };
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const shardKeys = (b: MemoryBucket, layer: string) => [...b.keys()].filter((k) => k.startsWith(`${layer}/4_4_40/`)).map((k) => k.slice(layer.length + 8)).sort();
 

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isCloudVolumeError, type ErrorCode, type GetOptions, type KeyValueStore } from "@cloudvolume/core";
-import { fixturePath, readExpected } from "@cloudvolume/testing";
+import { fixturePath, readExpected, expectRejects as rejects } from "@cloudvolume/testing";
 import { MemoryStore } from "@cloudvolume/storage-memory";
 import { gzipCodec } from "@cloudvolume/codec-gzip";
 import {
@@ -18,18 +18,6 @@ import {
  * CloudVolume's shard files.
  */
 
-async function rejects(p: Promise<unknown> | (() => unknown), code: ErrorCode, message?: RegExp): Promise<Error> {
-  let error: unknown;
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}, but it succeeded`).toBeDefined();
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (message) expect((error as Error).message).toMatch(message);
-  return error as Error;
-}
 
 const spec = (o: Partial<Record<string, unknown>> = {}): ShardingSpec =>
   parseShardingSpec({

@@ -18,14 +18,8 @@ export const PMAX = [440, 340, 1280];
 
 export type Box = [number, number, number, number, number, number];
 
-export function rng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from "@cloudvolume/testing";
+export { rng };
 
 /** The grid cells: [name, cell box]. */
 export function cells(): Array<[string, Box]> {

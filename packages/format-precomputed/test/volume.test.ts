@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { Bbox, Context, isCloudVolumeError, type ErrorCode } from "@cloudvolume/core";
-import { fixturePath } from "@cloudvolume/testing";
+import { fixturePath, expectRejects as rejects } from "@cloudvolume/testing";
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
@@ -31,18 +31,6 @@ function memory() {
   return { ctx, buckets, bucket, open };
 }
 
-async function rejects(p: Promise<unknown> | (() => unknown), code: ErrorCode, message?: string | RegExp): Promise<void> {
-  let error: unknown;
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    error = e;
-  }
-  expect(error, `expected ${code}, but it succeeded`).toBeDefined();
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (typeof message === "string") expect((error as Error).message).toContain(message);
-  else if (message) expect((error as Error).message).toMatch(message);
-}
 
 const multiscaleInfo = (): PrecomputedInfo => parseInfo(readFileSync(join(fixturePath("pc_image_u8_multiscale"), "info")));
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
 import { CloudVolumeError, isCloudVolumeError, parseUrl, type ByteCodec, type ErrorCode, type PutOptions } from "@cloudvolume/core";
-import { CountingStore, tempDir } from "@cloudvolume/testing";
+import { CountingStore, tempDir, expectRejects as rejects } from "@cloudvolume/testing";
 import { CacheStore, FileStore, createDiskCache, diskCachePath, diskCacheRoot } from "@cloudvolume/storage-file";
 
 const dirs: string[] = [];
@@ -17,16 +17,6 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function rejects(p: Promise<unknown>, code: ErrorCode, message?: string): Promise<void> {
-  let error: unknown;
-  try {
-    await p;
-  } catch (e) {
-    error = e;
-  }
-  expect(isCloudVolumeError(error, code), `expected ${code}, got ${String(error)}`).toBe(true);
-  if (message) expect((error as Error).message).toContain(message);
-}
 
 /** gzip as a ByteCodec, without depending on codec-gzip. */
 const gzipByteCodec: ByteCodec = {

@@ -6,7 +6,7 @@ import { precomputed, PrecomputedVolume } from "@cloudvolume/format-precomputed"
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
 import { compressedSegmentation } from "@cloudvolume/codec-compressed-segmentation";
-import { fixturePath, readExpected, readGroundTruth, startHttpTestServer, type HttpTestServer } from "@cloudvolume/testing";
+import { fixturePath, readExpected, readGroundTruth, startHttpTestServer, type HttpTestServer, seededRandom } from "@cloudvolume/testing";
 import { httpStorage } from "@cloudvolume/storage-http";
 
 /**
@@ -24,15 +24,7 @@ afterAll(() => Promise.all(servers.map((s) => s.close())));
 const ctx = () => new Context({ plugins: [httpStorage(), precomputed(), raw(), gzip(), compressedSegmentation()] });
 const asBytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seededRandom;
 
 const CASES: Array<[string, "cdn" | "plain"]> = [
   ["pc_image_u8_raw_gzip", "cdn"],

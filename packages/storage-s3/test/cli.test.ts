@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { describeRadosgw, fixturePath, listLayerFiles, readGroundTruth, tempDir, uniqueBucketName } from "@cloudvolume/testing";
+import { describeRadosgw, fixturePath, listLayerFiles, runNodeScript, readGroundTruth, tempDir, uniqueBucketName } from "@cloudvolume/testing";
 import { adminClient, createBucket, destroyBucket, listAll } from "./helpers.js";
 
 /**
@@ -30,15 +30,7 @@ describeRadosgw("cloudvolume cp to and from an aliased S3 server", (env) => {
   const childEnv: NodeJS.ProcessEnv = { ...process.env, HOME: home, CLOUD_VOLUME_DIR: cvDir };
   for (const k of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"]) delete childEnv[k];
 
-  async function cv(args: string[], envOverride: NodeJS.ProcessEnv = childEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [cli, ...args], { encoding: "utf8", env: envOverride, maxBuffer: 64 << 20 });
-      return { code: 0, stdout, stderr };
-    } catch (e) {
-      const err = e as { code: number; stdout: string; stderr: string };
-      return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-    }
-  }
+  const cv = (args: string[], envOverride: NodeJS.ProcessEnv = childEnv) => runNodeScript(cli, args, { env: envOverride });
 
   beforeAll(async () => {
     // The CLI is the built bundle: build it when it is missing or predates the S3 plugin.

@@ -7,3 +7,5 @@ export * from "./radosgw.js";
 export * from "./gcs-server.js";
 export * from "./http-server.js";
 export * from "./counting-store.js";
+export * from "./assertions.js";
+export * from "./random.js";
