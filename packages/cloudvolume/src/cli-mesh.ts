@@ -1,6 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { encodeMeshFile } from "@cloudvolume/format-precomputed";
-import { CloudVolume } from "./index.js";
+import { openVolume } from "./cli-plugins.js";
 import { UsageError, int, parseArgs, str } from "./args.js";
 
 export const MESH_USAGE = `  mesh get <path> <segid...> [--lod N] --out FILE.ply|FILE.obj|FILE.json`;
@@ -27,7 +27,7 @@ export const meshCommands: Record<string, Command> = {
     const format = lower.endsWith(".ply") ? "ply" : lower.endsWith(".obj") ? "obj" : lower.endsWith(".json") ? "json" : undefined;
     if (!format) throw new UsageError(`mesh get: --out must end in .ply, .obj or .json, got ${JSON.stringify(out)}`);
     const lod = int(a, "lod", { min: 0 });
-    const vol = await CloudVolume.open(path);
+    const vol = await openVolume(path);
     try {
       const mesh = await vol.mesh.get(segids.map((s) => BigInt(s)), { lod, removeDuplicateVertices: true });
       await writeFile(out, encodeMeshFile(mesh, format));

@@ -1,4 +1,5 @@
-import { CloudVolume } from "./index.js";
+import type { CloudVolume, CloudVolumeOptions } from "./index.js";
+import { openVolume } from "./cli-plugins.js";
 import { UsageError, bbox6, int, parseArgs } from "./args.js";
 
 /**
@@ -30,8 +31,8 @@ function out(lines: string[]): void {
   if (lines.length) process.stdout.write(lines.join("\n") + "\n");
 }
 
-async function withVolume<T>(path: string, options: Parameters<typeof CloudVolume.open>[1], fn: (vol: CloudVolume) => Promise<T>): Promise<T> {
-  const vol = await CloudVolume.open(path, options);
+async function withVolume<T>(path: string, options: CloudVolumeOptions, fn: (vol: CloudVolume) => Promise<T>): Promise<T> {
+  const vol = await openVolume(path, options);
   try {
     return await fn(vol);
   } finally {

@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { CloudVolume } from "./index.js";
+import { openVolume } from "./cli-plugins.js";
 import { UsageError, parseArgs, str } from "./args.js";
 
 export const SKELETON_USAGE = `  skeleton get <path> <segid> --out FILE.swc|FILE.json`;
@@ -22,7 +22,7 @@ export const skeletonCommands: Record<string, Command> = {
     const lower = out.toLowerCase();
     const format = lower.endsWith(".swc") ? "swc" : lower.endsWith(".json") ? "json" : undefined;
     if (!format) throw new UsageError(`skeleton get: --out must end in .swc or .json, got ${JSON.stringify(out)}`);
-    const vol = await CloudVolume.open(path);
+    const vol = await openVolume(path);
     try {
       const skel = await vol.skeleton.get(BigInt(segid));
       const text = format === "swc" ? skel.toSwc() : JSON.stringify(skel.toJSON()) + "\n";

@@ -3,14 +3,15 @@ import { open as openFile, readFile, rename, rm, stat } from "node:fs/promises";
 import { dirname, basename, join } from "node:path";
 import { isCloudVolumeError, isDataType, dtypeInfo, bytesOf, viewAs, type DataType } from "@cloudvolume/core";
 import { createNewInfo, type PrecomputedInfo } from "@cloudvolume/format-precomputed";
-import { CloudVolume } from "./index.js";
+import type { CloudVolume } from "./index.js";
+import { PLUGIN_HELP, PLUGIN_USAGE, PluginLoadError, extractPluginArgs, loadPlugins, openVolume, pluginSpecs, setCliPlugins } from "./cli-plugins.js";
 import { UsageError, bbox6, int, parseArgs, str, vec3 } from "./args.js";
 import { PARALLEL_FLAGS, PARALLEL_HELP, PARALLEL_USAGE, PARALLEL_VALUES, parallelOptions } from "./cli-parallel.js";
 import { OPS_HELP, OPS_USAGE, opsCommands } from "./cli-ops.js";
 import { SKELETON_HELP, SKELETON_USAGE, skeletonCommands } from "./cli-skeleton.js";
 import { MESH_HELP, MESH_USAGE, meshCommands } from "./cli-mesh.js";
 
-const USAGE = `usage: cloudvolume <command> [options]
+const USAGE = `usage: cloudvolume [--plugin <module>]... <command> [options]
 
 commands:
   info <path>
@@ -23,6 +24,7 @@ commands:
 ${OPS_USAGE}
 ${SKELETON_USAGE}
 ${MESH_USAGE}
+${PLUGIN_USAGE}
 
 cp keeps each scale's layout (sharded or not) unless --sharded (shard every copied scale,
 parameters as CloudVolume's to_sharded) or --unsharded (plain chunk files) says otherwise;
@@ -36,6 +38,8 @@ ${SKELETON_HELP}
 
 ${MESH_HELP}
 
+${PLUGIN_HELP}
+
 <path> is file:///abs/dir, precomputed://file:///abs/dir, a bare local path, or mem://...
 Arrays on disk (--out, --in) are raw little-endian bytes in Fortran order (x fastest, then y, z, channel).`;
 
@@ -48,7 +52,7 @@ const commands: Record<string, Command> = {
   async info(argv) {
     const a = parseArgs(argv, { values: [], flags: [] });
     const path = onePath(a.positionals, "info");
-    const vol = await CloudVolume.open(path);
+    const vol = await openVolume(path);
     process.stdout.write(JSON.stringify(vol.info, null, 2) + "\n");
     await vol.close();
   },
@@ -58,7 +62,7 @@ const commands: Record<string, Command> = {
     const path = onePath(a.positionals, "download");
     const bbox = bbox6(a, "bbox");
     const out = str(a, "out", true);
-    const vol = await CloudVolume.open(path, { fillMissing: a.options["fill-missing"] === true, mip: int(a, "mip", { min: 0 }), ...parallelOptions(a) });
+    const vol = await openVolume(path, { fillMissing: a.options["fill-missing"] === true, mip: int(a, "mip", { min: 0 }), ...parallelOptions(a) });
     try {
       const cut = await vol.download(bbox);
       await writeAtomically(out, bytesOf(cut.data));
@@ -72,7 +76,7 @@ const commands: Record<string, Command> = {
     const path = onePath(a.positionals, "upload");
     const bbox = bbox6(a, "bbox");
     const input = str(a, "in", true);
-    const vol = await CloudVolume.open(path, {
+    const vol = await openVolume(path, {
       nonAlignedWrites: a.options["non-aligned"] === true,
       fillMissing: a.options["fill-missing"] === true,
       mip: int(a, "mip", { min: 0 }),
@@ -121,7 +125,7 @@ const commands: Record<string, Command> = {
     // Precomputed has no field for transfer compression; remember the choice in the
     // info so later uploads (which take no --compress) honour it.
     if (compress !== undefined) info.compress = compress;
-    const vol = await CloudVolume.open(path, { info });
+    const vol = await openVolume(path, { info });
     await vol.commitInfo();
     await vol.close();
   },
@@ -136,7 +140,7 @@ const commands: Record<string, Command> = {
     const sharded = a.options.sharded === true ? true : a.options.unsharded === true ? false : undefined;
     const encoding = str(a, "encoding");
     const onlyMip = int(a, "mip", { min: 0 });
-    const src = await CloudVolume.open(srcPath, parallelOptions(a)); // transferTo takes parallel and progress from the source
+    const src = await openVolume(srcPath, parallelOptions(a)); // transferTo takes parallel and progress from the source
     const mips = onlyMip !== undefined ? [onlyMip] : src.availableMips;
     const dst = await openOrCreateDestination(src, dstPath, encoding, compress, sharded, mips);
     try {
@@ -162,7 +166,7 @@ async function openOrCreateDestination(
   const writeOpts = { compress: compress as "gzip" | "br" | "none" | undefined };
   let existing: CloudVolume | undefined;
   try {
-    existing = await CloudVolume.open(dstPath, writeOpts);
+    existing = await openVolume(dstPath, writeOpts);
   } catch (e) {
     if (!isCloudVolumeError(e, "NOT_FOUND") || e.key !== "info") throw e;
   }
@@ -192,7 +196,7 @@ async function openOrCreateDestination(
     }
   }
   if (compress !== undefined) dstInfo.compress = compress;
-  const dst = await CloudVolume.open(dstPath, { ...writeOpts, info: dstInfo });
+  const dst = await openVolume(dstPath, { ...writeOpts, info: dstInfo });
   await dst.commitInfo();
   return dst;
 }
@@ -217,7 +221,16 @@ async function writeAtomically(path: string, data: Uint8Array): Promise<void> {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // --plugin may stand anywhere (before the command name too); the commands never see it.
+  let pluginFlags: string[];
+  try {
+    ({ argv, specs: pluginFlags } = extractPluginArgs(argv));
+  } catch (e) {
+    const named = argv.find((a) => !a.startsWith("-"));
+    process.stderr.write(`cloudvolume${named && named in commands ? ` ${named}` : ""}: ${(e as Error).message}\n`);
+    return 2;
+  }
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
     process.stdout.write(USAGE + "\n");
@@ -229,12 +242,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
+    setCliPlugins(await loadPlugins(pluginSpecs(pluginFlags, env)));
     await run(rest);
     return 0;
   } catch (e) {
-    const msg = e instanceof UsageError || isCloudVolumeError(e) ? e.message : (e as Error)?.message ?? String(e);
+    const msg = e instanceof UsageError || e instanceof PluginLoadError || isCloudVolumeError(e) ? e.message : (e as Error)?.message ?? String(e);
     process.stderr.write(`cloudvolume ${cmd}: ${msg.replace(/\s*\n\s*/g, " ")}\n`);
-    return e instanceof UsageError ? 2 : 1;
+    return e instanceof PluginLoadError ? e.exitCode : e instanceof UsageError ? 2 : 1;
   }
 }
 

@@ -2,7 +2,7 @@ import { open as openFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { Bbox, CloudVolumeError, bytesOf, dtypeInfo, viewAs, type BboxLike, type Vec3 } from "@cloudvolume/core";
-import type { IoOptions, PrecomputedVolume } from "@cloudvolume/format-precomputed";
+import { wholeShards, type ChunkedVolume, type IoOptions } from "@cloudvolume/chunks";
 
 /**
  * Cutouts to and from files on local disk (Node only), in the layout the CLI's
@@ -32,8 +32,16 @@ function slabs(bbox: Bbox, offset: number, step: number, maxLayers: number): Arr
   return out;
 }
 
-function slabStep(vol: PrecomputedVolume, mip: number, bbox: Bbox, slabBytes = SLAB_BYTES): { step: number; layers: number } {
-  const step = vol.isSharded(mip) ? vol.shardShape(mip)[2] : vol.chunkSize(mip)[2];
+/** The z extent of a shard at the volume's origin: slabs of whole shards are written whole. */
+function shardDepth(vol: ChunkedVolume, mip: number): number {
+  const o = vol.voxelOffset(mip);
+  const first = vol.shards(mip).shardsTouching(new Bbox(o, [o[0] + 1, o[1] + 1, o[2] + 1]))[0];
+  if (!first) return vol.chunkSize(mip)[2];
+  return Math.max(...first.chunks.map((c) => c.max[2])) - Math.min(...first.chunks.map((c) => c.min[2]));
+}
+
+function slabStep(vol: ChunkedVolume, mip: number, bbox: Bbox, slabBytes = SLAB_BYTES): { step: number; layers: number } {
+  const step = vol.isSharded(mip) ? shardDepth(vol, mip) : vol.chunkSize(mip)[2];
   const s = bbox.size();
   const layerBytes = s[0] * s[1] * step * vol.numChannels * dtypeInfo(vol.dtype).bytes;
   return { step, layers: Math.max(1, Math.floor(slabBytes / Math.max(1, layerBytes))) };
@@ -44,7 +52,7 @@ function slabStep(vol: PrecomputedVolume, mip: number, bbox: Bbox, slabBytes = S
  * mmap): written to a temporary name beside it and renamed, so `path` is never half
  * written. With autocrop the box is cropped to the bounds first. Returns the box written.
  */
-export async function downloadToFile(vol: PrecomputedVolume, bboxLike: BboxLike, path: string, opts: FileIoOptions = {}): Promise<Bbox> {
+export async function downloadToFile(vol: ChunkedVolume, bboxLike: BboxLike, path: string, opts: FileIoOptions = {}): Promise<Bbox> {
   const { slabBytes, ...io } = opts;
   const mip = vol.mipIndex(io.mip);
   let bbox = Bbox.from(bboxLike);
@@ -84,7 +92,7 @@ export async function downloadToFile(vol: PrecomputedVolume, bboxLike: BboxLike,
  * alignment unless nonAlignedWrites, whole shards on sharded scales, locked scales
  * refused); an unaligned box is refused before anything is written.
  */
-export async function uploadFromFile(vol: PrecomputedVolume, bboxLike: BboxLike, path: string, opts: FileIoOptions = {}): Promise<void> {
+export async function uploadFromFile(vol: ChunkedVolume, bboxLike: BboxLike, path: string, opts: FileIoOptions = {}): Promise<void> {
   const { slabBytes, ...io } = opts;
   const mip = vol.mipIndex(io.mip);
   const bbox = Bbox.from(bboxLike);
@@ -109,7 +117,7 @@ export async function uploadFromFile(vol: PrecomputedVolume, bboxLike: BboxLike,
   }
   const inside = bbox.clamp(bounds);
   if (vol.isSharded(mip)) {
-    if (!inside.isEmpty()) vol.wholeShards(inside, mip, "write");
+    if (!inside.isEmpty()) wholeShards(vol, vol.shards(mip), inside, mip, "write");
   } else if (!vol.options.nonAlignedWrites && !inside.isEmpty() && !inside.isAlignedTo(vol.chunkSize(mip), vol.voxelOffset(mip), bounds)) {
     const cs: Vec3 = vol.chunkSize(mip);
     throw new CloudVolumeError("ALIGNMENT", `write ${bbox} is not aligned to the ${cs.join("x")} chunk grid at offset ${vol.voxelOffset(mip).join(",")} (mip ${mip}); align it or pass nonAlignedWrites: true`, { url: vol.url, mip, bbox: bbox.toString() });

@@ -1,5 +1,5 @@
 import type { Context, Plugin } from "@cloudvolume/core";
-import type { ChunkPainter } from "@cloudvolume/format-precomputed";
+import type { ChunkPainter } from "@cloudvolume/chunks";
 import type { ParallelRuntime } from "./parallel.js";
 import { progressBar } from "./progress-bar.js";
 import { WorkerPool, defaultThreads } from "./worker-pool.js";
@@ -13,7 +13,7 @@ const POOL = "cloudvolume:worker-pool";
  */
 export function nodeRuntime(defaults: () => Plugin[]): ParallelRuntime {
   const poolOf = (ctx: Context, user: object, threads: number): WorkerPool => {
-    const pool = ctx.resource(POOL, () => new WorkerPool({ threads, supports: (protocol) => workersCanRead(ctx, defaults(), protocol) }));
+    const pool = ctx.resource(POOL, () => new WorkerPool({ threads, supports: (protocol, format) => workersCanRead(ctx, defaults(), protocol, format) }));
     pool.grow(threads);
     pool.retain(user);
     return pool;
@@ -34,16 +34,17 @@ export function nodeRuntime(defaults: () => Plugin[]): ParallelRuntime {
 /**
  * Workers build their Context from the default plugins, so they read a layer the way
  * this thread would only when this Context has nothing else (no extra or replaced
- * plugin), and never mem://, whose objects live in this thread.
+ * plugin: a third-party format stays on this thread), and never mem://, whose objects live in this thread.
  */
-function workersCanRead(ctx: Context, defaults: readonly Plugin[], protocol: string): boolean {
+function workersCanRead(ctx: Context, defaults: readonly Plugin[], protocol: string, format: string): boolean {
   if (protocol === "mem") return false;
   const known = new Set(defaults);
   if (!ctx.plugins.every((p) => known.has(p))) return false;
-  return ctx.plugins.some((p) => p.kind === "storage" && p.protocols.includes(protocol));
+  return ctx.plugins.some((p) => p.kind === "storage" && p.protocols.includes(protocol)) &&
+    ctx.plugins.some((p) => p.kind === "format" && p.names.includes(format));
 }
 
 /** The pool seen by one volume asking for `threads`: jobs are split for that many threads. */
 function capped(pool: WorkerPool, threads: number): ChunkPainter {
-  return { threads, supports: (p) => pool.supports(p), paint: (job, opts) => pool.paint(job, opts) };
+  return { threads, supports: (p, f) => pool.supports(p, f), paint: (job, opts) => pool.paint(job, opts) };
 }

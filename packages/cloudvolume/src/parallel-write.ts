@@ -1,7 +1,8 @@
 import {
   Bbox, bytesOf, chunksInRegion, dtypeInfo, mapConcurrent, type BboxLike, type TypedArray, type Vec3, type VolumeArray,
 } from "@cloudvolume/core";
-import { serializeJson, splitJobs, type IoOptions, type PrecomputedVolume, type TransferStats } from "@cloudvolume/format-precomputed";
+import { splitJobs, workerUrl, type ChunkedVolume, type IoOptions, type TransferStats } from "@cloudvolume/chunks";
+import { PrecomputedLayer } from "@cloudvolume/format-precomputed";
 import type { WorkerPool } from "./worker-pool.js";
 import type { LayerRef } from "./worker-protocol.js";
 
@@ -18,26 +19,31 @@ import type { LayerRef } from "./worker-protocol.js";
  */
 
 /** The options a worker opens a layer with: what a structured clone carries, minus per-thread state. */
-export function layerRef(vol: PrecomputedVolume): LayerRef {
-  const { info: _i, provenance: _p, signal: _s, lruBytes: _l, ...rest } = vol.options;
+export function layerRef(vol: ChunkedVolume): LayerRef {
+  const { info: _i, signal: _s, lruBytes: _l, cacheFactory: _f, ...rest } = vol.options as ChunkedVolume["options"] & { provenance?: unknown };
+  delete rest.provenance;
   const options: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rest)) if (v === null || ["string", "number", "boolean", "bigint"].includes(typeof v)) options[k] = v;
-  return { url: vol.url, info: serializeJson(vol.info), options };
+  return { url: workerUrl(vol), info: JSON.stringify(vol.info), options };
 }
 
 /** The grid a write at `mip` is cut on: whole shards of a spatially sharded scale, else chunks. Undefined for hashed shards. */
-function writeGrid(vol: PrecomputedVolume, mip: number): Vec3 | undefined {
+function writeGrid(vol: ChunkedVolume, mip: number): Vec3 | undefined {
   if (!vol.isSharded(mip)) return vol.chunkSize(mip);
-  return vol.shardLayout(mip).singleBrick ? vol.shardShape(mip) : undefined;
+  // Only Precomputed's spatially sharded scales cut into shard bricks; other shard layouts stay on this thread.
+  const layer = vol.layer;
+  if (!(layer instanceof PrecomputedLayer)) return undefined;
+  const layout = layer.shards(mip).layout;
+  return layout.singleBrick ? layout.shardShape : undefined;
 }
 
-function usable(pool: WorkerPool, vol: PrecomputedVolume): boolean {
-  return pool.supports(vol.parsed.protocol) && !vol.lru?.enabled;
+function usable(pool: WorkerPool, vol: ChunkedVolume): boolean {
+  return pool.supports(vol.parsed.protocol, vol.format) && !vol.lru?.enabled;
 }
 
 /** Upload `data` to `bbox` on the pool's threads; undefined when this write should run on this thread. */
 export async function uploadInParallel(
-  pool: WorkerPool, threads: number, vol: PrecomputedVolume, bboxLike: BboxLike, data: VolumeArray | TypedArray, io: IoOptions,
+  pool: WorkerPool, threads: number, vol: ChunkedVolume, bboxLike: BboxLike, data: VolumeArray | TypedArray, io: IoOptions,
 ): Promise<true | undefined> {
   const mip = vol.mipIndex(io.mip);
   const bbox = Bbox.from(bboxLike);
@@ -78,7 +84,7 @@ export interface ParallelTransferOptions {
 
 /** transferTo on the pool's threads, block by block of the destination's grid; undefined when it should run on this thread. */
 export async function transferInParallel(
-  pool: WorkerPool, threads: number, src: PrecomputedVolume, dst: PrecomputedVolume, opts: ParallelTransferOptions,
+  pool: WorkerPool, threads: number, src: ChunkedVolume, dst: ChunkedVolume, opts: ParallelTransferOptions,
 ): Promise<TransferStats | undefined> {
   const mip = opts.mip;
   if (!usable(pool, src) || !usable(pool, dst) || dst.readOnly || dst.info.scales.length <= mip || dst.info.scales[mip].locked) return undefined;

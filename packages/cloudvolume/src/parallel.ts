@@ -1,5 +1,5 @@
 import { Bbox, CloudVolumeError, type BboxLike, type Context, type Vec3 } from "@cloudvolume/core";
-import type { ChunkPainter, IoOptions, PrecomputedVolume, TransferStats } from "@cloudvolume/format-precomputed";
+import type { ChunkPainter, ChunkedVolume, IoOptions, TransferStats } from "@cloudvolume/chunks";
 import type { TypedArray, VolumeArray } from "@cloudvolume/core";
 
 /*
@@ -43,9 +43,9 @@ export interface ParallelRuntime {
   /** A progress bar drawing to the terminal, labelled `label`. */
   bar(label: string): (p: ProgressInfo) => void;
   /** Upload on `threads` threads; undefined when this write must run on the calling thread. */
-  upload(ctx: Context, user: object, threads: number, vol: PrecomputedVolume, bbox: BboxLike, data: VolumeArray | TypedArray, io: IoOptions): Promise<true | undefined>;
+  upload(ctx: Context, user: object, threads: number, vol: ChunkedVolume, bbox: BboxLike, data: VolumeArray | TypedArray, io: IoOptions): Promise<true | undefined>;
   /** transferTo on `threads` threads; undefined when it must run on the calling thread. */
-  transfer(ctx: Context, user: object, threads: number, src: PrecomputedVolume, dst: PrecomputedVolume, opts: { mip: number; bbox?: BboxLike; signal?: AbortSignal; onChunk?: () => void }): Promise<TransferStats | undefined>;
+  transfer(ctx: Context, user: object, threads: number, src: ChunkedVolume, dst: ChunkedVolume, opts: { mip: number; bbox?: BboxLike; signal?: AbortSignal; onChunk?: () => void }): Promise<TransferStats | undefined>;
 }
 
 /** Threads for a `parallel` value (1 = this thread). */
@@ -101,7 +101,7 @@ export function countChunks(region: Bbox, chunkSize: Vec3, offset: Vec3, bounds:
 }
 
 /** Chunks a download or upload of `bbox` at `mip` visits. */
-export function chunksOf(vol: PrecomputedVolume, bbox: BboxLike, mip: number): number {
+export function chunksOf(vol: ChunkedVolume, bbox: BboxLike, mip: number): number {
   return countChunks(Bbox.from(bbox), vol.chunkSize(mip), vol.voxelOffset(mip), vol.bounds(mip));
 }
 
@@ -109,7 +109,7 @@ export function chunksOf(vol: PrecomputedVolume, bbox: BboxLike, mip: number): n
  * Chunks a transferTo of `bbox` (default: the whole mip) reports: the source's on the
  * same grid, the destination's when the grids differ (its chunks are then the unit).
  */
-export function transferChunks(src: PrecomputedVolume, dst: PrecomputedVolume, bbox: BboxLike | undefined, mip: number): number {
+export function transferChunks(src: ChunkedVolume, dst: ChunkedVolume, bbox: BboxLike | undefined, mip: number): number {
   const region = bbox ? Bbox.from(bbox) : src.bounds(mip);
   if (dst.info.scales.length <= mip) return chunksOf(src, region, mip);
   const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);

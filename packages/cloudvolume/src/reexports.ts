@@ -10,6 +10,10 @@ export {
 } from "@cloudvolume/format-precomputed";
 export type {
   OperationOptions, UniqueOptions, DownloadOptions, RenumberedCutout, DownloadPointOptions, ScatteredPointsOptions,
-  DownloadFilesOptions, TransferToOptions, MemoryCutoutOptions,
-} from "@cloudvolume/format-precomputed";
-export { LRU, type LayerCache, type LruEncoding, type CacheOptions } from "@cloudvolume/format-precomputed";
+  DownloadFilesOptions, TransferToOptions, MemoryCutoutOptions, VolumeOptions,
+} from "@cloudvolume/chunks";
+export { ChunkedVolume, LRU, type LayerCache, type LruEncoding, type CacheOptions } from "@cloudvolume/chunks";
+export type {
+  FormatDriver, FormatLayer, FormatPlugin, FormatCapabilities, FormatOpenOptions, ChunkPipeline, ShardedChunks, LayerInfo, LayerScaleInfo,
+  StoragePlugin, CodecPlugin, CompressionPlugin, ArrayCodec, ByteCodec, ChunkSpec,
+} from "@cloudvolume/core";

@@ -1,20 +1,21 @@
 import {
-  Bbox, CloudVolumeError, Context, isCloudVolumeError, type BboxLike, type ContextOptions, type DataType, type Plugin, type TypedArray, type Vec3, type VolumeArray,
+  Bbox, CloudVolumeError, Context, isCloudVolumeError, type BboxLike, type ContextOptions, type DataType, type FormatCapabilities, type Plugin,
+  type TypedArray, type Vec3, type VolumeArray,
 } from "@cloudvolume/core";
 import {
-  PrecomputedVolume, addScale, createNewInfo, resetScales, type AddScaleOptions, type Cutout, type IoOptions,
-  type NewInfoOptions, type PrecomputedInfo, type PrecomputedOptions, type Provenance, type ScaleInfo,
-  type ShardingSpecJson, type TransferOptions, type TransferStats, type LayerCache, type LRU,
-} from "@cloudvolume/format-precomputed";
-import { SkeletonSource, MeshSource, type Skeleton, type Mesh } from "@cloudvolume/format-precomputed";
-import { openSpatialIndex, type SpatialIndex, type SpatialIndexDb, type SpatialIndexKind } from "@cloudvolume/format-precomputed";
-import { toHttpsUrl } from "@cloudvolume/storage-http";
-import {
+  ChunkedVolume, unsupported, type Cutout, type IoOptions, type TransferStats, type LayerCache, type LRU,
   deleteLayer, deleteRegion, downloadFiles, downloadPoint, downloadWith, exists, hasData, memoryCutout, scatteredPoints, setMipLocks,
   transferWith, unique,
   type DownloadFilesOptions, type DownloadOptions, type DownloadPointOptions, type MemoryCutoutOptions, type OperationOptions,
   type RenumberedCutout, type ScatteredPointsOptions, type TransferToOptions, type UniqueOptions,
+} from "@cloudvolume/chunks";
+import {
+  PrecomputedLayer, addScale, createNewInfo, emptyProvenance, resetScales, type AddScaleOptions,
+  type NewInfoOptions, type PrecomputedInfo, type PrecomputedOptions, type Provenance, type ScaleInfo, type ShardingSpecJson,
 } from "@cloudvolume/format-precomputed";
+import { SkeletonSource, MeshSource, type Skeleton, type Mesh } from "@cloudvolume/format-precomputed";
+import { openSpatialIndex, type SpatialIndex, type SpatialIndexDb, type SpatialIndexKind } from "@cloudvolume/format-precomputed";
+import { toHttpsUrl } from "@cloudvolume/storage-http";
 
 import { chunksOf, progressFor, threadsFor, transferChunks, type ParallelOptions, type ParallelRuntime } from "./parallel.js";
 
@@ -41,30 +42,46 @@ export interface CloudVolumeOptions extends PrecomputedOptions, ParallelOptions 
   spatialIndexDb?: string;
 }
 
+/** A Precomputed layer under the chunk engine: what meshes, skeletons and provenance need. */
+type PrecomputedChunks = ChunkedVolume<PrecomputedLayer>;
+
 /**
- * The CloudVolume API: one layer, one current mip, downloads and uploads as
- * Fortran-ordered (x, y, z, channel) arrays. A thin, typed face over the
- * Precomputed format driver with a default plugin set supplied by the entry point.
+ * The CloudVolume API: one layer of any format the Context has a plugin for, one current
+ * mip, downloads and uploads as Fortran-ordered (x, y, z, channel) arrays. A thin, typed
+ * face over the chunk engine with a default plugin set supplied by the entry point; what
+ * a format cannot do (meshes on a format without them, ...) fails with UNSUPPORTED
+ * naming the format and the operation.
  */
 export class CloudVolume {
   /** @internal Use CloudVolume.open. */
-  constructor(protected readonly vol: PrecomputedVolume, readonly context: Context) {}
+  constructor(protected readonly vol: ChunkedVolume, readonly context: Context) {}
 
   /** Worker threads and progress bars, supplied by the entry point (Node's index.ts); none in the browser. */
   protected runtime(): ParallelRuntime | undefined {
     return undefined;
   }
 
-  /** Open `[precomputed://]protocol://path` (a bare path is local disk). */
-  static async openWith<T extends CloudVolume>(this: new (vol: PrecomputedVolume, ctx: Context) => T, defaults: () => Plugin[], url: string, options: CloudVolumeOptions = {}): Promise<T> {
+  /**
+   * Open `[format://]protocol://path` (a bare path is local disk; the format defaults to
+   * precomputed) with the format plugin the Context has for it: an unknown format is
+   * UNSUPPORTED_SCHEME naming how to add a plugin.
+   */
+  static async openWith<T extends CloudVolume>(this: new (vol: ChunkedVolume, ctx: Context) => T, defaults: () => Plugin[], url: string, options: CloudVolumeOptions = {}): Promise<T> {
     const ctx = options.context ?? new Context({ plugins: [...(options.plugins ?? []), ...defaults()], concurrency: options.concurrency });
     if (options.useHttps) url = toHttpsUrl(url);
-    const parsed = ctx.parse(url);
-    if (parsed.format !== "precomputed") {
-      await ctx.format(parsed.format); // throws naming the package that provides the format
-    }
-    const vol = await PrecomputedVolume.open(ctx, url, options);
+    const vol = await ChunkedVolume.open(ctx, url, options as CloudVolumeOptions & Record<string, unknown>);
     return new this(vol, ctx);
+  }
+
+  /** The format of the layer ("precomputed", or a plugin's name). */
+  get format(): string { return this.vol.format; }
+  /** What the layer's format can do (write, sharded, meshes, skeletons, provenance, locks). */
+  get capabilities(): FormatCapabilities { return this.vol.layer.capabilities; }
+
+  /** The layer as a Precomputed one, for what only that format has; UNSUPPORTED elsewhere. */
+  private precomputed(what: string): PrecomputedChunks {
+    if (!(this.vol.layer instanceof PrecomputedLayer)) throw unsupported(this.vol, what);
+    return this.vol as PrecomputedChunks;
   }
 
   /** Build a new info (CloudVolume.create_new_info); pass it as `info` to open, then commitInfo(). */
@@ -79,7 +96,8 @@ export class CloudVolume {
    * sharded or not; getByBbox/getBbox through the spatial index.
    */
   get skeleton(): SkeletonSource & SpatialQueries<Skeleton> {
-    return (this.skeletonSource ??= this.withSpatialQueries(new SkeletonSource(this.vol), "skeleton", (src, ids, o) => src.getMany(ids, o)));
+    if (!this.capabilities.skeletons) throw unsupported(this.vol, "skeletons (vol.skeleton)");
+    return (this.skeletonSource ??= this.withSpatialQueries(new SkeletonSource(this.precomputed("skeletons (vol.skeleton)")), "skeleton", (src, ids, o) => src.getMany(ids, o)));
   }
   private meshSource?: MeshSource & SpatialQueries<Mesh>;
   /**
@@ -87,7 +105,8 @@ export class CloudVolume {
    * sharded or not; getByBbox/getBbox through the spatial index.
    */
   get mesh(): MeshSource & SpatialQueries<Mesh> {
-    return (this.meshSource ??= this.withSpatialQueries(MeshSource.forVolume(this.vol), "mesh", async (src, ids, o) => {
+    if (!this.capabilities.meshes) throw unsupported(this.vol, "meshes (vol.mesh)");
+    return (this.meshSource ??= this.withSpatialQueries(MeshSource.forVolume(this.precomputed("meshes (vol.mesh)")), "mesh", async (src, ids, o) => {
       // Like get(..., {fuse: false}): physical space, one mesh per label; missing ones skipped when allowed.
       const out = new Map<bigint, Mesh>();
       for (const id of ids) {
@@ -124,14 +143,19 @@ export class CloudVolume {
     };
     return Object.assign(src, queries);
   }
-  get info(): PrecomputedInfo { return this.vol.info; }
+  /** The layer's metadata in Precomputed's info form (every format presents one, as in CloudVolume). */
+  get info(): PrecomputedInfo { return this.vol.info as PrecomputedInfo; }
   set info(info: PrecomputedInfo) { this.vol.info = info; }
-  get provenance(): Provenance { return this.vol.provenance; }
-  set provenance(p: Provenance) { this.vol.provenance = p; }
+  /** The provenance file (Precomputed); an empty one for formats that have none. */
+  get provenance(): Provenance {
+    return this.vol.layer instanceof PrecomputedLayer ? this.vol.layer.provenance : (this.noProvenance ??= emptyProvenance());
+  }
+  set provenance(p: Provenance) { this.precomputed("provenance").layer.provenance = p; }
+  private noProvenance?: Provenance;
   get mip(): number { return this.vol.mip; }
   set mip(m: number | Vec3) { this.vol.mip = this.vol.mipIndex(m); }
-  get scales(): ScaleInfo[] { return this.vol.info.scales; }
-  get scale(): ScaleInfo { return this.vol.scale(); }
+  get scales(): ScaleInfo[] { return this.info.scales; }
+  get scale(): ScaleInfo { return this.vol.scale() as ScaleInfo; }
   get dtype(): DataType { return this.vol.dtype; }
   get dataType(): DataType { return this.vol.dtype; }
   get numChannels(): number { return this.vol.numChannels; }
@@ -214,12 +238,16 @@ export class CloudVolume {
     return result;
   }
 
-  addScale(factor: Vec3, opts?: AddScaleOptions): ScaleInfo { return addScale(this.vol.info, factor, opts); }
-  resetScales(): void { resetScales(this.vol.info); }
+  addScale(factor: Vec3, opts?: AddScaleOptions): ScaleInfo { return addScale(this.info, factor, opts); }
+  resetScales(): void { resetScales(this.info); }
   commitInfo(): Promise<void> { return this.vol.commitInfo(); }
-  commitProvenance(): Promise<void> { return this.vol.commitProvenance(); }
-  refreshInfo(): Promise<PrecomputedInfo> { return this.vol.refreshInfo(); }
-  refreshProvenance(): Promise<Provenance> { return this.vol.refreshProvenance(); }
+  async commitProvenance(): Promise<void> {
+    const vol = this.precomputed("provenance (commitProvenance)");
+    vol.assertWritable("provenance");
+    await vol.layer.commitProvenance();
+  }
+  async refreshInfo(): Promise<PrecomputedInfo> { return (await this.vol.refreshInfo()) as PrecomputedInfo; }
+  refreshProvenance(): Promise<Provenance> { return this.precomputed("provenance (refreshProvenance)").layer.refreshProvenance(); }
   /** The compression writes use at `mip` ("gzip", "br", or undefined for none). */
   writeCompression(mip?: number): string | undefined { return this.vol.writeCompression(mip); }
 
@@ -245,7 +273,7 @@ export class CloudVolume {
     if (threads > 1 && rt && opts.encoding === undefined && opts.compress === undefined && opts.blockSize === undefined) {
       const scale = dst.vol.info.scales[mip];
       // The layout is set once, here (the workers get the committed info); a refused write is left to transferWith to report.
-      if (opts.sharded !== undefined && scale && !scale.locked && !dst.readOnly) await dst.vol.setSharding(mip, opts.sharded);
+      if (opts.sharded !== undefined && scale && !scale.locked && !dst.readOnly) await dst.vol.setSharding(mip, opts.sharded as boolean | Record<string, unknown>);
       stats = await rt.transfer(this.context, this, threads, this.vol, dst.vol, { mip, bbox: opts.bbox, signal: opts.signal, onChunk });
     }
     stats ??= await transferWith(this.vol, dst.vol, { ...opts, mip, onChunk });
@@ -280,7 +308,7 @@ export class CloudVolume {
    */
   async memoryCutout(bbox: BboxLike, opts: MemoryCutoutOptions = {}): Promise<this> {
     const vol = await memoryCutout(this.vol, bbox, { ...opts, mip: opts.mip ?? this.mip });
-    const Ctor = this.constructor as new (vol: PrecomputedVolume, ctx: Context) => this;
+    const Ctor = this.constructor as new (vol: ChunkedVolume, ctx: Context) => this;
     const cut = new Ctor(vol, this.context);
     cut.close = async () => {
       await deleteLayer(vol);
@@ -296,14 +324,17 @@ export class CloudVolume {
   lockMip(mip: number): Promise<void> { return this.lockMips(mip); }
   unlockMip(mip: number): Promise<void> { return this.unlockMips(mip); }
   /** Mips whose scale is write-locked. */
-  get lockedMips(): number[] { return this.vol.info.scales.flatMap((s, i) => (s.locked ? [i] : [])); }
+  get lockedMips(): number[] { return this.info.scales.flatMap((s, i) => (s.locked ? [i] : [])); }
 
   /** True when the mip (default: the current one) is stored in the sharded format. */
   isSharded(mip?: number | Vec3): boolean { return this.vol.isSharded(mip); }
   /** Voxel shape of one shard (CloudVolume's shard_shape); sharded uploads cover whole shards. */
-  shardShape(mip?: number | Vec3): Vec3 { return this.vol.shardShape(mip); }
+  shardShape(mip?: number | Vec3): Vec3 {
+    const vol = this.precomputed("shard shapes (shardShape)");
+    return vol.layer.shards(vol.mipIndex(mip)).layout.shardShape;
+  }
   /** Shard (`true`: CloudVolume's parameters, or a given spec) or unshard a scale, committing the info. */
-  setSharding(mip: number, sharded: boolean | ShardingSpecJson): Promise<void> { return this.vol.setSharding(mip, sharded); }
+  setSharding(mip: number, sharded: boolean | ShardingSpecJson): Promise<void> { return this.vol.setSharding(mip, sharded as boolean | Record<string, unknown>); }
 
   /**
    * The spatial index of the layer's meshes or skeletons (`<dir>/info`'s spatial_index;
@@ -313,7 +344,7 @@ export class CloudVolume {
    * null forces the JSON files.
    */
   async spatialIndex(kind: SpatialIndexKind, opts: { db?: string | SpatialIndexDb | null; mip?: number; signal?: AbortSignal } = {}): Promise<SpatialIndex | undefined> {
-    const index = await openSpatialIndex(this.vol, kind, { mip: opts.mip, signal: opts.signal });
+    const index = await openSpatialIndex(this.precomputed(`the ${kind} spatial index`), kind, { mip: opts.mip, signal: opts.signal });
     const db = opts.db === undefined ? (this.vol.options as CloudVolumeOptions).spatialIndexDb : opts.db;
     if (!index || db === null || db === undefined) return index;
     if (typeof db !== "string") return index.withDb(db);

@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { CloudVolumeError, abortError, type ContextResource } from "@cloudvolume/core";
-import type { ChunkPainter, PaintJob, PaintOptions, TransferStats } from "@cloudvolume/format-precomputed";
+import type { ChunkPainter, PaintJob, PaintOptions, TransferStats } from "@cloudvolume/chunks";
 import { PROTOCOL_VERSION, type FromWorker, type Job, type ToWorker, type TransferJob, type UploadJob, type WireError } from "./worker-protocol.js";
 
 interface Pending {
@@ -65,8 +65,8 @@ function workerEntry(): URL {
 export interface WorkerPoolOptions {
   /** Threads to start at most (they start as jobs arrive). */
   threads: number;
-  /** Which storage protocols the workers can open (see ChunkPainter.supports). */
-  supports: (protocol: string) => boolean;
+  /** Which formats on which storage protocols the workers can open (see ChunkPainter.supports). */
+  supports: (protocol: string, format: string) => boolean;
 }
 
 export class WorkerPool implements ChunkPainter, ContextResource {
@@ -75,7 +75,7 @@ export class WorkerPool implements ChunkPainter, ContextResource {
   private readonly queue: Pending[] = [];
   private readonly users = new Set<object>();
   private nextId = 1;
-  private readonly canOpen: (protocol: string) => boolean;
+  private readonly canOpen: (protocol: string, format: string) => boolean;
 
   constructor(opts: WorkerPoolOptions) {
     this.size = checkThreads(opts.threads);
@@ -91,8 +91,8 @@ export class WorkerPool implements ChunkPainter, ContextResource {
     return this.slots.filter((s) => !s.dead).length;
   }
 
-  supports(protocol: string): boolean {
-    return this.canOpen(protocol);
+  supports(protocol: string, format: string): boolean {
+    return this.canOpen(protocol, format);
   }
 
   /** Allow at least `threads` threads (a volume asking for more than the pool has). */

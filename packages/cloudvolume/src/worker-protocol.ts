@@ -1,4 +1,4 @@
-import type { PaintJob, TransferStats } from "@cloudvolume/format-precomputed";
+import type { PaintJob, TransferStats } from "@cloudvolume/chunks";
 
 /*
  * Messages between the worker pool (worker-pool.ts, main thread) and its workers

@@ -10,7 +10,7 @@
  */
 import { parentPort } from "node:worker_threads";
 import { Bbox, Context, copyBox, dtypeInfo, fortranStrides, isCloudVolumeError, type VolumeArray } from "@cloudvolume/core";
-import { PrecomputedVolume, type PaintJob, type TransferStats } from "@cloudvolume/format-precomputed";
+import { ChunkedVolume, type PaintJob, type TransferStats } from "@cloudvolume/chunks";
 import { createDiskCache } from "@cloudvolume/storage-file";
 import { defaultPlugins } from "./index.js";
 import { PROTOCOL_VERSION, type FromWorker, type Job, type LayerRef, type ToWorker, type TransferJob, type UploadJob, type WireError } from "./worker-protocol.js";
@@ -20,19 +20,19 @@ if (!port) throw new Error("cloudvolume's worker.js runs inside a worker thread 
 
 const ctx = new Context({ plugins: defaultPlugins() });
 /** Layers opened in this thread, by URL + info + options; the oldest is closed past MAX_OPEN. */
-const open = new Map<string, Promise<PrecomputedVolume>>();
+const open = new Map<string, Promise<ChunkedVolume>>();
 const MAX_OPEN = 8;
 const running = new Map<number, AbortController>();
 
-function volumeFor(layer: LayerRef): Promise<PrecomputedVolume> {
+function volumeFor(layer: LayerRef): Promise<ChunkedVolume> {
   const id = `${layer.url}\0${layer.info}\0${JSON.stringify(layer.options, (_k, v) => (typeof v === "bigint" ? `${v}n` : v))}`;
   let vol = open.get(id);
   if (!vol) {
-    vol = PrecomputedVolume.open(ctx, layer.url, {
+    vol = ChunkedVolume.open(ctx, layer.url, {
       cacheFactory: createDiskCache,
       ...layer.options,
       info: JSON.parse(layer.info),
-      provenance: {}, // not needed to move voxels; saves a request per layer
+      provenance: {}, // Precomputed: not needed to move voxels; saves a request per layer
       inflateOnThread: true,
     });
     vol.catch(() => open.delete(id));

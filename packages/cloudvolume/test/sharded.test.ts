@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import { bytesOf, viewAs, type ByteCodec, type Plugin } from "@cloudvolume/core";
 import { copyFixture, fixturePath, readExpected, readGroundTruth, tempDir, seededRandom } from "@cloudvolume/testing";
 import { gzipCodec } from "@cloudvolume/codec-gzip";
-import { compressedMortonCode, createNewInfo, decodeShardFile, encodeShard, parseShardingSpec, storedEdgeExtent } from "@cloudvolume/format-precomputed";
+import { compressedMortonCode, createNewInfo, decodeShardFile, encodeShard, parseShardingSpec } from "@cloudvolume/format-precomputed";
+import { storedEdgeExtent } from "@cloudvolume/chunks";
 import { CloudVolume, isCloudVolumeError } from "../src/index.js";
 
 /**

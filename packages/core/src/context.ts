@@ -2,6 +2,7 @@ import type { ArrayCodec, ByteCodec } from "./codec.js";
 import { CloudVolumeError } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import { PROVIDERS, type CodecPlugin, type CompressionPlugin, type FormatPlugin, type Plugin, type StoragePlugin } from "./plugin.js";
+import type { FormatDriver } from "./format.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./retry.js";
 import type { KeyValueStore } from "./storage.js";
 import { parseUrl, type ParsedUrl } from "./url.js";
@@ -52,7 +53,8 @@ export class Context {
   parse(url: string): ParsedUrl {
     const formats = new Set<string>(["precomputed", "graphene", "zarr", "zarr2", "zarr3", "n5", "boss"]);
     for (const p of this.plugins) if (p.kind === "format") for (const n of p.names) formats.add(n);
-    return parseUrl(url, { formats: [...formats] });
+    const protocols = this.plugins.flatMap((p) => (p.kind === "storage" ? p.protocols : []));
+    return parseUrl(url, { formats: [...formats], protocols });
   }
 
   /** The limiter shared by every request of one protocol. */
@@ -95,10 +97,20 @@ export class Context {
     return this.plugins.some((p) => p.kind === "compression" && p.names.includes(name));
   }
 
-  async format<T>(name: string): Promise<T> {
+  /** The driver of a format, by one of its names ("precomputed", "zarr", ...). */
+  async format(name: string): Promise<FormatDriver> {
     const plugin = this.plugins.find((p): p is FormatPlugin => p.kind === "format" && p.names.includes(name));
     if (!plugin) throw missing("format", name, "UNSUPPORTED_SCHEME");
-    return this.load(plugin) as Promise<T>;
+    const driver = await this.load(plugin);
+    if (!driver || typeof driver.open !== "function") {
+      throw new CloudVolumeError("UNAVAILABLE", `format plugin ${plugin.package} (${name}) loaded something that is not a FormatDriver (no open(ctx, url, opts))`);
+    }
+    return driver;
+  }
+
+  /** True when some format plugin answers to `name`. */
+  hasFormat(name: string): boolean {
+    return this.plugins.some((p) => p.kind === "format" && p.names.includes(name));
   }
 
   /**
@@ -141,6 +153,8 @@ export class Context {
 
 function missing(kind: string, name: string, code: "UNSUPPORTED_SCHEME" | "UNKNOWN_CODEC", url?: string): CloudVolumeError {
   const pkg = PROVIDERS[`${kind}:${name}`];
-  const hint = pkg ? `install ${pkg} and pass its plugin to the Context` : "no known package provides it";
+  // Name every way a plugin gets in: the Context, CloudVolume.open's `plugins`, and the CLI.
+  const how = "pass its plugin in `plugins` (new Context({ plugins }) or CloudVolume.open(url, { plugins })), or to the CLI with --plugin <module> or CLOUDVOLUME_PLUGINS";
+  const hint = pkg ? `install ${pkg} and ${how}` : `no known package provides it; ${how}`;
   return new CloudVolumeError(code, `no ${kind} plugin for "${name}": ${hint}`, { url });
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
   | "ENCODE_FAILED"
   | "READ_ONLY"
   | "UNSUPPORTED_SCHEME"
+  /** The layer's format cannot do this operation (meshes on zarr, writes to a read-only format). */
+  | "UNSUPPORTED"
   | "UNAVAILABLE"
   | "PERMISSION_DENIED"
   | "ABORTED"

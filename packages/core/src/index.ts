@@ -8,6 +8,8 @@ export * from "./codec.js";
 export * from "./storage.js";
 export * from "./url.js";
 export * from "./plugin.js";
+export * from "./format.js";
+export * from "./json.js";
 export * from "./limiter.js";
 export * from "./retry.js";
 export * from "./context.js";

@@ -2,6 +2,7 @@ import type { ArrayCodec, ByteCodec } from "./codec.js";
 import type { KeyValueStore } from "./storage.js";
 import type { ParsedUrl } from "./url.js";
 import type { Context } from "./context.js";
+import type { FormatDriver } from "./format.js";
 
 /**
  * Plugin descriptors are small and carry no heavy code: `load()` imports the
@@ -33,12 +34,15 @@ export interface CompressionPlugin {
   load(): Promise<ByteCodec>;
 }
 
-/** A data format driver (precomputed, zarr, ...). Its `open` result is format-specific. */
-export interface FormatPlugin<T = unknown> {
+/**
+ * A data format (precomputed, zarr, ...): `names` are its URL schemes
+ * (`name://protocol://path`); load() gives the driver the chunk engine opens layers with.
+ */
+export interface FormatPlugin<D extends FormatDriver = FormatDriver> {
   readonly kind: "format";
   readonly names: readonly string[];
   readonly package: string;
-  load(): Promise<T>;
+  load(): Promise<D>;
 }
 
 export type Plugin = StoragePlugin | CodecPlugin | CompressionPlugin | FormatPlugin;

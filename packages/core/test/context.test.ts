@@ -227,7 +227,18 @@ describe("Context.format and parse", () => {
     const ctx = new Context({ plugins: [fmt] });
     expect(ctx.parse("myfmt://gs://b/l")).toMatchObject({ format: "myfmt", protocol: "gs", path: "b/l" });
     expect(ctx.parse("zarr://s3://b")).toMatchObject({ format: "zarr", protocol: "s3" });
-    expect(new Context({ plugins: [] }).parse("myfmt://gs://b/l")).toMatchObject({ format: "precomputed", protocol: "myfmt" });
+    // No plugin knows "myfmt", but a second scheme follows and no storage protocol has
+    // that name: it is a format prefix, so the error is about a missing format plugin.
+    expect(new Context({ plugins: [] }).parse("myfmt://gs://b/l")).toMatchObject({ format: "myfmt", protocol: "gs" });
+    // A storage protocol may wrap another URL: then it stays the protocol.
+    const wrapper = storagePlugin(["wrap"], "@test/wrap");
+    expect(new Context({ plugins: [wrapper.plugin] }).parse("wrap://file:///x")).toMatchObject({ format: "precomputed", protocol: "wrap", path: "file:///x" });
+  });
+
+  it("a missing format names every way to add its plugin", async () => {
+    const e = await expectRejectCode(new Context({ plugins: [] }).format("npychunks"), "UNSUPPORTED_SCHEME");
+    expect(e.message).toContain('no format plugin for "npychunks"');
+    for (const way of ["plugins", "--plugin", "CLOUDVOLUME_PLUGINS"]) expect(e.message).toContain(way);
   });
 });
 

@@ -1,25 +1,18 @@
-import type { FormatPlugin } from "@cloudvolume/core";
-import type * as Impl from "./volume.js";
+import type { FormatDriver, FormatPlugin } from "@cloudvolume/core";
 
 export * from "./info.js";
 export * from "./provenance.js";
-export {
-  PrecomputedVolume, cacheControlFor, type PrecomputedOptions, type IoOptions, type Cutout, type TransferOptions, type TransferStats,
-} from "./volume.js";
+export { PrecomputedVolume, type PrecomputedOptions } from "./volume.js";
+export { PrecomputedLayer, precomputedDriver, type PrecomputedDriverOptions } from "./layer.js";
+export { PrecomputedShards } from "./sharding/adapter.js";
+// The engine's types that PrecomputedVolume's methods take and return.
+export type { Cutout, IoOptions, TransferOptions, TransferStats } from "@cloudvolume/chunks";
 export * from "./sharding/index.js";
-export * from "./cache/index.js";
 export * from "./mesh/index.js";
 export * from "./spatial-index/index.js";
 export * from "./skeleton/index.js";
-export { splitJobs, type ChunkPainter, type PaintJob, type PaintOptions } from "./parallel.js";
-export {
-  exists, deleteRegion, hasData, unique, downloadPoint, scatteredPoints, downloadWith, maskExcept, renumberCutout, downloadFiles,
-  transferWith, memoryCutout, deleteLayer, setMipLocks,
-  type OperationOptions, type UniqueOptions, type DownloadOptions, type RenumberedCutout, type DownloadPointOptions,
-  type ScatteredPointsOptions, type DownloadFilesOptions, type TransferToOptions, type MemoryCutoutOptions,
-} from "./operations.js";
 
 /** Format plugin descriptor for `precomputed://` (the default format). */
-export function precomputed(): FormatPlugin<typeof Impl> {
-  return { kind: "format", names: ["precomputed"], package: "@cloudvolume/format-precomputed", load: () => import("./volume.js") };
+export function precomputed(): FormatPlugin<FormatDriver> {
+  return { kind: "format", names: ["precomputed"], package: "@cloudvolume/format-precomputed", load: async () => (await import("./layer.js")).precomputedDriver };
 }

@@ -209,19 +209,6 @@ export function resetScales(info: PrecomputedInfo): void {
  * Serialise as CloudVolume does: keys sorted, two-space indent (Python's
  * json.dumps(sort_keys=True, indent=2) and JSON.stringify(…, 2) lay arrays out alike).
  */
-export function serializeJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value), null, 2);
-}
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === "object" && !ArrayBuffer.isView(v)) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) {
-      const val = (v as Record<string, unknown>)[k];
-      if (val !== undefined) out[k] = sortKeys(val);
-    }
-    return out;
-  }
-  return v;
-}
+// Metadata is written as CloudVolume writes it (sorted keys, indent 2); the helper lives in core.
+export { serializeJson } from "@cloudvolume/core";

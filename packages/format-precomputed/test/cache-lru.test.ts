@@ -4,7 +4,8 @@ import { countingStorage, type CountingStore, expectRejects as rejects } from "@
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
-import { LRU, PrecomputedVolume, createNewInfo, precomputed, type PrecomputedInfo, type PrecomputedOptions } from "../src/index.js";
+import { LRU } from "@cloudvolume/chunks";
+import { PrecomputedVolume, createNewInfo, precomputed, type PrecomputedInfo, type PrecomputedOptions } from "../src/index.js";
 
 
 describe("LRU byte accounting", () => {

@@ -1,30 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { Bbox, CloudVolumeError, Context, dtypeInfo, type TypedArray } from "@cloudvolume/core";
-import { describeFormat, formatCases, formatChecks, type FormatCase, type FormatDriver, type FormatVolume } from "@cloudvolume/testing";
+import { describeFormat, formatCases, formatChecks, type FormatCase, type FormatUnderTest } from "@cloudvolume/testing";
+import { ChunkedVolume } from "@cloudvolume/chunks";
 import { memoryStorage } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
 import { PrecomputedVolume, createNewInfo, precomputed, type PrecomputedOptions } from "../src/index.js";
 
-/** A precomputed driver over a fresh in-memory bucket; `defaults` are merged under each open's options. */
-function precomputedDriver(defaults: PrecomputedOptions = {}): FormatDriver {
-  const ctx = new Context({ plugins: [memoryStorage(), raw(), gzip(), precomputed()] });
+/** Precomputed over a fresh in-memory bucket; `options` are merged under each open's options. */
+function precomputedDriver(options: PrecomputedOptions = {}): FormatUnderTest {
+  const plugins = [precomputed(), memoryStorage(), raw(), gzip()];
   let n = 0;
-  return {
-    open: (url, opts) => PrecomputedVolume.open(ctx, url, { ...defaults, ...(opts as PrecomputedOptions) }),
-    newLayerUrl: () => `mem://conformance/layer-${n++}`,
-    createInfo: (o) =>
-      createNewInfo({
-        layerType: "image",
-        dataType: o.dtype,
-        numChannels: o.channels,
-        encoding: o.encoding ?? "raw",
-        resolution: [4, 4, 40],
-        voxelOffset: o.voxelOffset,
-        volumeSize: o.size,
-        chunkSize: o.chunkSize,
-      }),
-  };
+  return { plugins, newLayerUrl: () => `precomputed://mem://conformance/layer-${n++}`, options };
 }
 
 // CloudVolume's default for raw: gzip transfer compression.
@@ -36,27 +23,28 @@ describeFormat("precomputed (compress: false)", async () => precomputedDriver({ 
 // Every check can fail: run each against a deliberately broken driver.
 // ---------------------------------------------------------------------------
 
-type Wrap = (v: PrecomputedVolume, opts: Record<string, unknown>) => Partial<FormatVolume>;
+type Wrap = (v: ChunkedVolume, opts: Record<string, unknown>) => Record<string, unknown>;
 
-/** The real driver, with some of each opened volume's methods replaced (and `forced` open options). */
-function broken(wrap: Wrap, forced: Record<string, unknown> = {}): FormatDriver {
+/**
+ * The real format, with some of each opened volume's members replaced as the checks see
+ * them (and `forced` open options over theirs); the real volume keeps working unchanged.
+ */
+function broken(wrap: Wrap, forced: Record<string, unknown> = {}): FormatUnderTest {
   const real = precomputedDriver();
+  const ctx = new Context({ plugins: real.plugins });
   return {
     ...real,
-    async open(url, opts = {}) {
+    async open(url, opts) {
       const o = { ...opts, ...forced };
-      const v = (await real.open(url, o)) as PrecomputedVolume;
-      const base: FormatVolume = {
-        dtype: v.dtype,
-        numChannels: v.numChannels,
-        bounds: (m) => v.bounds(m),
-        download: (b, io) => v.download(b, io),
-        upload: (b, d, io) => v.upload(b, d, io),
-        commitInfo: () => v.commitInfo(),
-        chunkKey: (c, m) => v.chunkKey(c, m),
-        close: () => v.close(),
-      };
-      return { ...base, ...wrap(v, o) };
+      const v = await ChunkedVolume.open(ctx, url, o);
+      const over = wrap(v, o);
+      return new Proxy(v, {
+        get(target, key, receiver) {
+          if (typeof key === "string" && key in over) return over[key];
+          const value = Reflect.get(target, key, target);
+          return typeof value === "function" ? value.bind(target) : value;
+        },
+      });
     },
   };
 }
@@ -64,7 +52,7 @@ function broken(wrap: Wrap, forced: Record<string, unknown> = {}): FormatDriver 
 const big = (dtype: FormatCase["dtype"]): FormatCase => formatCases(dtype, "raw").find((c) => c.channels === 4)!;
 const small = (dtype: FormatCase["dtype"]): FormatCase => formatCases(dtype, "raw").find((c) => c.channels === 1)!;
 
-async function mustFail(check: keyof typeof formatChecks, driver: FormatDriver, c: FormatCase, pattern?: RegExp): Promise<void> {
+async function mustFail(check: keyof typeof formatChecks, driver: FormatUnderTest, c: FormatCase, pattern?: RegExp): Promise<void> {
   let error: unknown;
   try {
     await formatChecks[check](driver, c);
@@ -84,7 +72,7 @@ describe("the format conformance checks fail against broken drivers", () => {
   });
 
   it("roundTrip: a read that returns zeros", async () => {
-    const d = broken((v) => ({ download: async (b, io) => { const r = await v.download(b, io); r.data.fill(0 as never); return r; } }));
+    const d = broken((v) => ({ download: async (b: BboxLike, io: IoOptions) => { const r = await v.download(b, io); r.data.fill(0 as never); return r; } }));
     await mustFail("roundTrip", d, big("uint16"), /values differ/);
     await mustFail("roundTrip", d, small("uint8"), /values differ/);
   });

@@ -3,7 +3,8 @@ import { Bbox, Context, bytesOf, type ByteCodec, type CompressionPlugin } from "
 import { memoryStorage } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzipCodec } from "@cloudvolume/codec-gzip";
-import { PrecomputedVolume, createNewInfo, precomputed, splitJobs, type ChunkPainter, type PaintJob, type PrecomputedOptions } from "../src/index.js";
+import { splitJobs, type ChunkPainter, type PaintJob } from "@cloudvolume/chunks";
+import { PrecomputedVolume, createNewInfo, precomputed, type PrecomputedOptions } from "../src/index.js";
 
 /** gzip that counts how each chunk was inflated: on the thread pool (decode) or here into a pooled buffer (decodeInto). */
 function countingGzip() {

@@ -7,9 +7,9 @@ import { fixturePath, expectRejects as rejects } from "@cloudvolume/testing";
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
+import { cacheControlFor } from "@cloudvolume/chunks";
 import {
   PrecomputedVolume,
-  cacheControlFor,
   createNewInfo,
   parseInfo,
   precomputed,

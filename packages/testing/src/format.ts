@@ -1,21 +1,24 @@
 import { describe, expect, it } from "vitest";
 import {
   Bbox,
+  Context,
   DATA_TYPES,
   dtypeInfo,
   isCloudVolumeError,
-  type BboxLike,
   type DataType,
   type ErrorCode,
+  type LayerInfo,
+  type Plugin,
   type TypedArray,
   type Vec3,
 } from "@cloudvolume/core";
+import { ChunkedVolume, type VolumeOptions } from "@cloudvolume/chunks";
 import { randomTestBytes, randomVoxelBytes } from "./codec.js";
 
 /**
  * The format-driver conformance suite (TensorStore's driver_testutil, zarrita's
- * store tests): written once, run by every format package (precomputed, zarr, n5...)
- * through a small structural interface. Each check is also exported as a plain async
+ * store tests): written once, run by every format package (precomputed, zarr, n5, a
+ * third party's) against the Format contract in core. Each check is also exported as a plain async
  * function (`formatChecks`) so a package can run it against a deliberately broken
  * driver and prove the check can fail.
  *
@@ -24,25 +27,34 @@ import { randomTestBytes, randomVoxelBytes } from "./codec.js";
  */
 
 // ---------------------------------------------------------------------------
-// What a driver has to provide
+// What a format has to provide
 // ---------------------------------------------------------------------------
 
-/** The part of an opened volume the suite uses (PrecomputedVolume satisfies it as is). */
-export interface FormatVolume {
-  readonly dtype: DataType | string;
-  readonly numChannels: number;
-  /** Voxel bounds [min, max) of a mip (default the volume's mip, 0 in the suite). */
-  bounds(mip?: number): { readonly min: readonly number[]; readonly max: readonly number[] };
-  /** Read a box; the result has shape [x, y, z, channels] in Fortran order. */
-  download(bbox: BboxLike, opts?: { mip?: number }): Promise<{ data: TypedArray; shape: readonly number[] }>;
-  /** Write a box from a Fortran-ordered typed array of the layer's dtype covering it. */
-  upload(bbox: BboxLike, data: TypedArray, opts?: { mip?: number }): Promise<void>;
-  /** Persist the metadata the volume was opened with (`open(url, { info })`). */
-  commitInfo(): Promise<void>;
-  /** Optional: the storage key of the chunk covering `chunk`; when present, NOT_FOUND must name exactly it. */
-  chunkKey?(chunk: Bbox, mip?: number): string;
-  close?(): Promise<void>;
+/**
+ * The format under test, through the contract in core: its FormatPlugin (whose driver the
+ * chunk engine opens layers with) and the storage and codec plugins it needs. The suite
+ * opens every layer as users do, `ChunkedVolume.open(new Context({ plugins }), url, opts)`,
+ * so it checks the driver and the engine together. `open` options are CloudVolume's:
+ * - `info`: a new layer's metadata (LayerInfo, built by layerInfoFor), persisted by commitInfo;
+ * - `bounded` (default true): a read outside the bounds is OUT_OF_BOUNDS; false fills with background 0;
+ * - `fillMissing` (default false): a missing chunk reads as background 0 instead of NOT_FOUND;
+ * - `nonAlignedWrites` (default false): writes off the chunk grid are ALIGNMENT errors unless true.
+ */
+export interface FormatUnderTest {
+  /** The format plugin first, then whatever storage, codec and compression plugins its layers need. */
+  plugins: Plugin[];
+  /** A fresh, empty layer location each call: a cloudpath naming the format (`name://mem://...`). */
+  newLayerUrl(): string;
+  /** Options under every open's own (e.g. `compress: false`). */
+  options?: VolumeOptions;
+  /** Scale key of the layers the suite creates (default "4_4_40", Precomputed's name for the resolution). */
+  scaleKey?: string;
+  /** For the suite's own tests only: open layers some other way (a planted bug must make a check fail). */
+  open?: (url: string, opts: Record<string, unknown>) => Promise<ChunkedVolume>;
 }
+
+/** Called once per test, so tests never share storage. */
+export type FormatSetup = () => Promise<FormatUnderTest>;
 
 export interface FormatCreateInfoOptions {
   dtype: DataType;
@@ -50,27 +62,25 @@ export interface FormatCreateInfoOptions {
   size: Vec3;
   chunkSize: Vec3;
   voxelOffset: Vec3;
-  /** Driver-specific encoding name; undefined = the driver's default. */
+  /** The format's encoding name; undefined = "raw". */
   encoding?: string;
+  /** Scale key (default "4_4_40"). */
+  key?: string;
 }
 
-/**
- * A format driver as the suite sees it. `open` must honour these options, named
- * after CloudVolume's constructor in camelCase:
- * - `info`: metadata from `createInfo` to open a new layer with (persisted by commitInfo);
- * - `bounded` (default true): a read outside the bounds is OUT_OF_BOUNDS; false fills with background 0;
- * - `fillMissing` (default false): a missing chunk reads as background 0 instead of NOT_FOUND;
- * - `nonAlignedWrites` (default false): writes off the chunk grid are ALIGNMENT errors unless true.
- */
-export interface FormatDriver {
-  open(url: string, opts?: Record<string, unknown>): Promise<FormatVolume>;
-  /** A fresh, empty layer location each call. */
-  newLayerUrl(): string;
-  createInfo(o: FormatCreateInfoOptions): unknown;
+/** A one-scale image LayerInfo (core's metadata form, which every driver takes in open's `info`). */
+export function layerInfoFor(o: FormatCreateInfoOptions): LayerInfo {
+  return {
+    type: "image", data_type: o.dtype, num_channels: o.channels,
+    scales: [{ key: o.key ?? "4_4_40", size: [...o.size], voxel_offset: [...o.voxelOffset], resolution: [4, 4, 40], chunk_sizes: [[...o.chunkSize]], encoding: o.encoding ?? "raw" }],
+  };
 }
 
-/** Called once per test, so tests never share storage. */
-export type FormatSetup = () => Promise<FormatDriver>;
+/** Open a layer of the format under test with the chunk engine. */
+export async function openLayer(f: FormatUnderTest, url: string, opts: Record<string, unknown> = {}): Promise<ChunkedVolume> {
+  const o = { ...(f.options ?? {}), ...opts };
+  return f.open ? f.open(url, o) : ChunkedVolume.open(new Context({ plugins: f.plugins }), url, o);
+}
 
 export interface DescribeFormatOptions {
   /** Data types to run (default: all ten). */
@@ -265,15 +275,15 @@ function caseLabel(c: FormatCase): string {
   return `${c.dtype} ${c.size.join("x")}x${c.channels} @${c.voxelOffset.join(",")} chunk ${c.chunkSize.join("x")}${c.encoding ? ` ${c.encoding}` : ""}`;
 }
 
-async function createLayer(driver: FormatDriver, c: FormatCase): Promise<{ url: string; vol: FormatVolume }> {
+async function createLayer(driver: FormatUnderTest, c: FormatCase): Promise<{ url: string; vol: ChunkedVolume }> {
   const url = driver.newLayerUrl();
-  const info = driver.createInfo({ dtype: c.dtype, channels: c.channels, size: c.size, chunkSize: c.chunkSize, voxelOffset: c.voxelOffset, encoding: c.encoding });
-  const vol = await driver.open(url, { info });
+  const info = layerInfoFor({ dtype: c.dtype, channels: c.channels, size: c.size, chunkSize: c.chunkSize, voxelOffset: c.voxelOffset, encoding: c.encoding, key: driver.scaleKey });
+  const vol = await openLayer(driver, url, { info });
   await vol.commitInfo();
   return { url, vol };
 }
 
-async function withVolume<T>(vol: FormatVolume, fn: (v: FormatVolume) => Promise<T>): Promise<T> {
+async function withVolume<T>(vol: ChunkedVolume, fn: (v: ChunkedVolume) => Promise<T>): Promise<T> {
   try {
     return await fn(vol);
   } finally {
@@ -282,16 +292,16 @@ async function withVolume<T>(vol: FormatVolume, fn: (v: FormatVolume) => Promise
 }
 
 /** Create a layer and fill it completely with seeded random voxels (one aligned write). */
-async function filledLayer(driver: FormatDriver, c: FormatCase, label: string): Promise<{ url: string; base: VoxelBox }> {
+async function filledLayer(driver: FormatUnderTest, c: FormatCase, label: string): Promise<{ url: string; base: VoxelBox }> {
   const { url, vol } = await createLayer(driver, c);
   const base = randomVoxelBox(c.dtype, boundsOf(c), c.channels, `${caseLabel(c)} ${label}`);
   await withVolume(vol, (v) => v.upload(base.box, base.data));
   return { url, base };
 }
 
-async function readAll(driver: FormatDriver, url: string, c: FormatCase, layers: readonly VoxelBox[], what: string, opts?: Record<string, unknown>): Promise<void> {
+async function readAll(driver: FormatUnderTest, url: string, c: FormatCase, layers: readonly VoxelBox[], what: string, opts?: Record<string, unknown>): Promise<void> {
   const b = boundsOf(c);
-  await withVolume(await driver.open(url, opts), async (v) => {
+  await withVolume(await openLayer(driver, url, opts), async (v) => {
     expectCutout(await v.download(b), expectedCutout(c.dtype, c.channels, b, layers), b, c.channels, c.dtype, what);
   });
 }
@@ -302,9 +312,9 @@ async function readAll(driver: FormatDriver, url: string, c: FormatCase, layers:
 
 export const formatChecks = {
   /** Write the whole volume, reopen, read it and a chunk-crossing sub-box back exactly. */
-  async roundTrip(driver: FormatDriver, c: FormatCase): Promise<void> {
+  async roundTrip(driver: FormatUnderTest, c: FormatCase): Promise<void> {
     const { url, base } = await filledLayer(driver, c, "roundTrip");
-    await withVolume(await driver.open(url), async (v) => {
+    await withVolume(await openLayer(driver, url), async (v) => {
       expect(v.dtype, "dtype after reopening").toBe(c.dtype);
       expect(v.numChannels, "numChannels after reopening").toBe(c.channels);
       const b = v.bounds(0);
@@ -317,7 +327,7 @@ export const formatChecks = {
   },
 
   /** Aligned writes of the pieces between grid lines assemble the volume; none clobbers a neighbour. */
-  async alignedPieces(driver: FormatDriver, c: FormatCase): Promise<void> {
+  async alignedPieces(driver: FormatUnderTest, c: FormatCase): Promise<void> {
     const { url, vol } = await createLayer(driver, c);
     const bounds = boundsOf(c);
     const base = randomVoxelBox(c.dtype, bounds, c.channels, `${caseLabel(c)} pieces`);
@@ -335,7 +345,7 @@ export const formatChecks = {
   },
 
   /** A region with a missing chunk is NOT_FOUND naming that chunk's key, unless fillMissing. */
-  async missingChunk(driver: FormatDriver, c: FormatCase): Promise<void> {
+  async missingChunk(driver: FormatUnderTest, c: FormatCase): Promise<void> {
     const bounds = boundsOf(c);
     const oz = c.voxelOffset[2];
     // Write every chunk below the last z layer of chunks; the last layer stays missing.
@@ -350,63 +360,63 @@ export const formatChecks = {
     const first = (d: number) => Math.min(o[d] + c.chunkSize[d], bounds.max[d]);
     const missing = new Bbox([o[0], o[1], lastLine], [first(0), first(1), Math.min(lastLine + c.chunkSize[2], bounds.max[2])]);
     const region = new Bbox([o[0], o[1], Math.max(oz, lastLine - 2)], [first(0), first(1), Math.min(lastLine + 1, bounds.max[2])]);
-    await withVolume(await driver.open(url), async (v) => {
+    await withVolume(await openLayer(driver, url), async (v) => {
       const err = await expectCode(() => v.download(region), "NOT_FOUND", `reading ${region} with chunk ${missing} missing`);
       expect(typeof err.key === "string" && err.key !== "", `NOT_FOUND must carry the missing key (error.key), got ${JSON.stringify(err.key)}`).toBe(true);
       expect(err.message, "NOT_FOUND message names the key").toContain(err.key);
-      if (v.chunkKey) expect(err.key, "the key of the missing chunk").toBe(v.chunkKey(missing, 0));
+      expect(err.key, "the key of the missing chunk").toBe(v.chunkKey(missing, 0));
     });
     const layers = written.isEmpty() ? [] : [base];
-    await withVolume(await driver.open(url, { fillMissing: true }), async (v) => {
+    await withVolume(await openLayer(driver, url, { fillMissing: true }), async (v) => {
       expectCutout(await v.download(region), expectedCutout(c.dtype, c.channels, region, layers), region, c.channels, c.dtype, `fillMissing read of ${region}`);
       expectCutout(await v.download(bounds), expectedCutout(c.dtype, c.channels, bounds, layers), bounds, c.channels, c.dtype, "fillMissing read of the whole volume");
     });
   },
 
   /** Reads past the bounds are OUT_OF_BOUNDS when bounded, background-filled when bounded: false. */
-  async outOfBounds(driver: FormatDriver, c: FormatCase): Promise<void> {
+  async outOfBounds(driver: FormatUnderTest, c: FormatCase): Promise<void> {
     const { url, base } = await filledLayer(driver, c, "oob");
     const b = boundsOf(c);
     const over = new Bbox([b.min[0] - 2, b.min[1] - 1, b.min[2] - 3], [b.max[0] + 3, b.max[1] + 2, b.max[2] + 1]);
     const justPast = new Bbox(b.min, [b.max[0] + 1, b.max[1], b.max[2]]);
     const outside = b.translate([c.size[0] + 5, 0, 0]);
-    await withVolume(await driver.open(url), async (v) => {
+    await withVolume(await openLayer(driver, url), async (v) => {
       await expectCode(() => v.download(over), "OUT_OF_BOUNDS", `bounded read of ${over}`);
       await expectCode(() => v.download(justPast), "OUT_OF_BOUNDS", `bounded read of ${justPast} (one voxel past x)`);
       await expectCode(() => v.download(outside), "OUT_OF_BOUNDS", `bounded read of ${outside} (entirely outside)`);
     });
-    await withVolume(await driver.open(url, { bounded: false }), async (v) => {
+    await withVolume(await openLayer(driver, url, { bounded: false }), async (v) => {
       expectCutout(await v.download(over), expectedCutout(c.dtype, c.channels, over, [base]), over, c.channels, c.dtype, `unbounded read of ${over}`);
       expectCutout(await v.download(outside), expectedCutout(c.dtype, c.channels, outside, []), outside, c.channels, c.dtype, `unbounded read of ${outside}`);
     });
   },
 
   /** An unaligned write without nonAlignedWrites is ALIGNMENT and changes nothing. */
-  async unalignedRejected(driver: FormatDriver, c: FormatCase): Promise<void> {
+  async unalignedRejected(driver: FormatUnderTest, c: FormatCase): Promise<void> {
     const { url, base } = await filledLayer(driver, c, "unaligned-rejected");
     const box = unalignedBox(c);
     const other = differentBox(base, box, `${caseLabel(c)} rejected`);
-    await withVolume(await driver.open(url), async (v) => {
+    await withVolume(await openLayer(driver, url), async (v) => {
       await expectCode(() => v.upload(box, other.data), "ALIGNMENT", `write of ${box} off the ${c.chunkSize.join("x")} grid`);
     });
     await readAll(driver, url, c, [base], `after the refused write of ${box}, the stored data`);
   },
 
   /** With nonAlignedWrites, unaligned writes paint exactly their box over what is stored. */
-  async nonAlignedWrites(driver: FormatDriver, c: FormatCase): Promise<void> {
+  async nonAlignedWrites(driver: FormatUnderTest, c: FormatCase): Promise<void> {
     const { url, base } = await filledLayer(driver, c, "non-aligned");
     const box1 = unalignedBox(c);
     const box2 = edgeBox(c);
     const p1 = differentBox(base, box1, `${caseLabel(c)} paint 1`);
     const afterFirst = { ...base, data: expectedCutout(c.dtype, c.channels, base.box, [base, p1]) };
     const p2 = differentBox(afterFirst, box2, `${caseLabel(c)} paint 2`);
-    await withVolume(await driver.open(url, { nonAlignedWrites: true }), async (v) => {
+    await withVolume(await openLayer(driver, url, { nonAlignedWrites: true }), async (v) => {
       await v.upload(box1, p1.data);
       await v.upload(box2, p2.data);
     });
     await readAll(driver, url, c, [base, p1, p2], `after non-aligned writes of ${box1} and ${box2}`);
   },
-} satisfies Record<string, (driver: FormatDriver, c: FormatCase) => Promise<void>>;
+} satisfies Record<string, (driver: FormatUnderTest, c: FormatCase) => Promise<void>>;
 
 export type FormatCheckName = keyof typeof formatChecks;
 

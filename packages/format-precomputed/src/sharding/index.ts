@@ -11,4 +11,3 @@ export {
   computeShardParamsForImage, computeShardParamsForHashed, imageShardShape,
   type ImageShardParamsOptions, type HashedShardParams,
 } from "./params.js";
-export { storedEdgeExtent, type StoredExtent } from "./edge.js";

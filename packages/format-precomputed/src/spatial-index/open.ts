@@ -1,5 +1,8 @@
 import { CloudVolumeError, joinKey, withRetry } from "@cloudvolume/core";
-import type { PrecomputedVolume } from "../volume.js";
+import type { ChunkedVolume } from "@cloudvolume/chunks";
+import type { PrecomputedLayer } from "../layer.js";
+
+type PrecomputedVolume = ChunkedVolume<PrecomputedLayer>;
 import { SpatialIndex, type SpatialIndexDb, type SpatialIndexInfo } from "./spatial-index.js";
 
 export type SpatialIndexKind = "mesh" | "skeleton";

@@ -1,7 +1,7 @@
 import type { Bbox, DataType } from "@cloudvolume/core";
 
 /*
- * Reading a cutout on several threads. The format layer only defines the contract and
+ * Reading a cutout on several threads. The chunk engine only defines the contract and
  * splits the work; the threads come from outside (the `cloudvolume` package's Node
  * entry runs a worker_threads pool), so this package stays free of Node built-ins and
  * bundles for a browser, where a Web Worker pool could implement the same interface.
@@ -14,7 +14,7 @@ import type { Bbox, DataType } from "@cloudvolume/core";
 
 /** One unit of work: paint `chunks` of `mip` into the shared output covering `bbox`. */
 export interface PaintJob {
-  /** The layer as the worker opens it: its storage URL, its info (JSON text) and the read options. */
+  /** The layer as the worker opens it: its cloudpath (format://protocol://path), its info (JSON text) and the read options. */
   url: string;
   info: string;
   /** Structured-cloneable volume options (fillMissing, backgroundColor, cache settings, ...). */
@@ -43,10 +43,11 @@ export interface ChunkPainter {
   /** Threads it runs jobs on. */
   readonly threads: number;
   /**
-   * Whether its threads can open a layer on this storage protocol themselves (a mem://
-   * store lives in one thread; a plugin only the caller's Context has is not theirs).
+   * Whether its threads can open a layer of this format on this storage protocol
+   * themselves (a mem:// store lives in one thread; a plugin only the caller's Context
+   * has is not theirs).
    */
-  supports(protocol: string): boolean;
+  supports(protocol: string, format: string): boolean;
   /** Run one job; resolves when every chunk of it is painted. */
   paint(job: PaintJob, opts?: PaintOptions): Promise<void>;
 }

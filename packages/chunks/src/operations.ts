@@ -1,17 +1,19 @@
 import {
-  Bbox, CloudVolumeError, allocateArray, bytesOf, chunkIndexOf, chunksInRegion, dtypeInfo, forEachConcurrent, fortranStrides, vequal, viewAs,
-  type ArrayCodec, type BboxLike, type DataType, type TypedArray, type Vec3,
+  Bbox, CloudVolumeError, allocateArray, formatUrl, bytesOf, chunkIndexOf, chunksInRegion, dtypeInfo, forEachConcurrent, fortranStrides, vequal, viewAs,
+  type BboxLike, type ChunkPipeline, type DataType, type LayerInfo, type TypedArray, type Vec3,
 } from "@cloudvolume/core";
-import { storedEdgeExtent } from "./sharding/edge.js";
-import type { PrecomputedInfo } from "./info.js";
-import { PrecomputedVolume, type Cutout, type IoOptions, type PrecomputedOptions, type TransferOptions, type TransferStats } from "./volume.js";
+import { storedEdgeExtent } from "./edge.js";
+import type { Cutout, IoOptions, TransferOptions, TransferStats, VolumeOptions } from "./options.js";
+import { chunksExist, decodePayload, deleteObjects, visitChunks } from "./visit.js";
+import { ChunkedVolume, unsupported } from "./volume.js";
+import { wholeShards } from "./write.js";
 
 /**
  * Volume operations beyond download and upload, after CloudVolume's
  * frontends/precomputed.py and datasource/precomputed/image (exists, delete, has_data,
  * unique, download_point, scattered_points, download's renumber / label / segids,
  * download_files, transfer_to, memory_cutout, lock_mips). They work chunk by chunk
- * through PrecomputedVolume.visitChunks, so none of them allocates the requested box
+ * through visitChunks (visit.ts), so none of them allocates the requested box
  * unless it returns it, and encodings that can answer from their encoded bytes (the
  * codec's optional labels / contains / readVoxel: compressed_segmentation's lookup
  * tables) are not decoded at all.
@@ -71,7 +73,7 @@ export interface TransferToOptions extends TransferOptions {
   /** Set the destination scale's encoding first (committing the info when it changes). */
   encoding?: string;
   /** Transfer compression of the destination's chunk files for this transfer (as the open() option). */
-  compress?: PrecomputedOptions["compress"];
+  compress?: VolumeOptions["compress"];
   /**
    * Unit of work of a transfer between different chunk grids: a box of destination
    * chunks (a number n = n x n x n chunks, or a voxel shape rounded up to whole chunks)
@@ -84,30 +86,16 @@ export interface TransferToOptions extends TransferOptions {
 export interface MemoryCutoutOptions extends OperationOptions {
   /** Encoding of the copy (default: the source's). */
   encoding?: string;
-  compress?: PrecomputedOptions["compress"];
+  compress?: VolumeOptions["compress"];
 }
 
 // ---- requests -------------------------------------------------------------------------
 
-/** The box a read of `bboxLike` covers, with download's bounds rules (bounded, autocrop). */
-function requestBox(vol: PrecomputedVolume, bboxLike: BboxLike, mip: number): Bbox {
-  const bounds = vol.bounds(mip);
-  let bbox = Bbox.from(bboxLike);
-  if (bbox.isEmpty()) throw new CloudVolumeError("INVALID_ARGUMENT", `requested ${bbox} is empty`, { url: vol.url, mip, bbox: bbox.toString() });
-  if (vol.options.autocrop) {
-    bbox = bbox.clamp(bounds);
-    if (bbox.isEmpty()) throw new CloudVolumeError("OUT_OF_BOUNDS", `requested ${Bbox.from(bboxLike)} does not overlap the bounds ${bounds} at mip ${mip}`, { url: vol.url, mip, bbox: Bbox.from(bboxLike).toString() });
-  } else if (vol.options.bounded && !bounds.containsBbox(bbox)) {
-    throw new CloudVolumeError("OUT_OF_BOUNDS", `requested ${bbox} is outside the bounds ${bounds} at mip ${mip}; pass autocrop: true or bounded: false`, { url: vol.url, mip, bbox: bbox.toString() });
-  }
-  return bbox;
-}
-
-function missingChunk(vol: PrecomputedVolume, key: string, chunk: Bbox, mip: number): CloudVolumeError {
+function missingChunk(vol: ChunkedVolume, key: string, chunk: Bbox, mip: number): CloudVolumeError {
   return new CloudVolumeError("NOT_FOUND", `chunk ${key} is missing from ${vol.url}; pass fillMissing: true to read it as background`, { url: vol.url, key, mip, bbox: chunk.toString() });
 }
 
-function checkMutable(vol: PrecomputedVolume, mip: number, what: string): void {
+function checkMutable(vol: ChunkedVolume, mip: number, what: string): void {
   vol.assertWritable(`mip ${mip}`);
   if (vol.scale(mip).locked) {
     throw new CloudVolumeError("READ_ONLY", `cannot ${what}: mip ${mip} of ${vol.url} is locked; unlock it first (unlockMips(${mip}))`, { url: vol.url, mip });
@@ -119,10 +107,12 @@ function checkMutable(vol: PrecomputedVolume, mip: number, what: string): void {
  * edge chunk stored padded (some writers do; see sharding/edge.ts), or undefined when
  * the bytes do not tell, in which case callers decode (decodePayload knows both forms).
  */
-function storedBox(vol: PrecomputedVolume, codec: ArrayCodec, payload: Uint8Array, chunk: Bbox, mip: number): Bbox | undefined {
+function storedBox(vol: ChunkedVolume, p: ChunkPipeline, payload: Uint8Array, chunk: Bbox, mip: number): Bbox | undefined {
   const full = vol.chunkSize(mip);
-  if (!vol.isSharded(mip) || vequal(chunk.size(), full)) return chunk;
-  const ext = storedEdgeExtent(codec.name, payload, chunk.size(), full, vol.numChannels, dtypeInfo(vol.dtype).bytes, vol.scale(mip).compressed_segmentation_block_size);
+  const form = vol.edgeForm(p);
+  if (form === "truncated" || vequal(chunk.size(), full)) return chunk;
+  if (form === "padded") return new Bbox(chunk.min, [chunk.min[0] + full[0], chunk.min[1] + full[1], chunk.min[2] + full[2]]);
+  const ext = storedEdgeExtent(p.codec.name, payload, chunk.size(), full, vol.numChannels, dtypeInfo(vol.dtype).bytes, vol.scale(mip).compressed_segmentation_block_size as number[] | undefined);
   if (ext === "truncated") return chunk;
   if (ext === "padded") return new Bbox(chunk.min, [chunk.min[0] + full[0], chunk.min[1] + full[1], chunk.min[2] + full[2]]);
   return undefined;
@@ -187,8 +177,8 @@ function readScalar(bytes: Uint8Array, index: number, dtype: DataType): number |
 }
 
 /** The background as a value of the layer's type (a bigint for 64-bit integers). */
-function backgroundValue(vol: PrecomputedVolume): number | bigint {
-  const bg = vol.background();
+function backgroundValue(vol: ChunkedVolume, mip: number): number | bigint {
+  const bg = vol.background(mip);
   return dtypeInfo(vol.dtype).bigint ? BigInt(bg) : Number(bg);
 }
 
@@ -328,11 +318,11 @@ function addBox(table: ValueTable, voxels: Uint8Array, bpv: number, shape: Vec3,
  * (`<scale key>/<x0-x1_y0-y1_z0-z1>`) -> boolean, in grid order (x fastest). Sharded
  * scales answer per chunk from the shard and minishard indices, reading no chunk data.
  */
-export async function exists(vol: PrecomputedVolume, bboxLike: BboxLike, opts: OperationOptions = {}): Promise<Record<string, boolean>> {
+export async function exists(vol: ChunkedVolume, bboxLike: BboxLike, opts: OperationOptions = {}): Promise<Record<string, boolean>> {
   const mip = vol.mipIndex(opts.mip);
-  const bbox = requestBox(vol, bboxLike, mip);
+  const bbox = vol.requestBox(bboxLike, mip);
   const chunks = [...chunksInRegion(bbox, vol.chunkSize(mip), vol.voxelOffset(mip), vol.bounds(mip))];
-  const found = await vol.chunksExist(chunks, mip, opts.signal);
+  const found = await chunksExist(vol, chunks, mip, opts.signal);
   const out: Record<string, boolean> = {};
   chunks.forEach((c, i) => (out[vol.chunkKey(c, mip)] = found[i]));
   return out;
@@ -345,10 +335,10 @@ export async function exists(vol: PrecomputedVolume, bboxLike: BboxLike, opts: O
  * locked scale, a layer reached through a redirect, or read-only storage. Returns the
  * storage keys deleted (chunk files, or shard files).
  */
-export async function deleteRegion(vol: PrecomputedVolume, bboxLike: BboxLike, opts: OperationOptions = {}): Promise<string[]> {
+export async function deleteRegion(vol: ChunkedVolume, bboxLike: BboxLike, opts: OperationOptions = {}): Promise<string[]> {
   const mip = vol.mipIndex(opts.mip);
   checkMutable(vol, mip, "delete");
-  const bbox = requestBox(vol, bboxLike, mip).clamp(vol.bounds(mip));
+  const bbox = vol.requestBox(bboxLike, mip).clamp(vol.bounds(mip));
   const bounds = vol.bounds(mip);
   if (bbox.isEmpty()) return [];
   const realized = bbox.expandToChunkSize(vol.chunkSize(mip), vol.voxelOffset(mip)).clamp(bounds);
@@ -356,27 +346,27 @@ export async function deleteRegion(vol: PrecomputedVolume, bboxLike: BboxLike, o
     throw new CloudVolumeError("ALIGNMENT", `cannot delete ${bbox}: it is not aligned to the ${vol.chunkSize(mip).join("x")} chunk grid at offset ${vol.voxelOffset(mip).join(",")} (mip ${mip}); delete ${realized} or ${bbox.shrinkToChunkSize(vol.chunkSize(mip), vol.voxelOffset(mip))}`, { url: vol.url, mip, bbox: bbox.toString() });
   }
   if (vol.isSharded(mip)) {
-    const shards = vol.wholeShards(bbox, mip, "delete").map((s) => s.filename);
-    await vol.deleteObjects(mip, { shards }, opts.signal);
-    const store = vol.shardedStore(mip);
-    return shards.map((f) => store.keyOf(f));
+    const sh = vol.shards(mip);
+    const shards = wholeShards(vol, sh, bbox, mip, "delete").map((s) => s.shard);
+    await deleteObjects(vol, mip, { shards }, opts.signal);
+    return shards.map((f) => sh.keyOf(f));
   }
   const keys = [...chunksInRegion(bbox, vol.chunkSize(mip), vol.voxelOffset(mip), bounds)].map((c) => vol.chunkKey(c, mip));
-  await vol.deleteObjects(mip, { keys }, opts.signal);
+  await deleteObjects(vol, mip, { keys }, opts.signal);
   return keys;
 }
 
 /**
- * True when any object is stored under the scale's directory (CloudVolume's
+ * True when any object is stored under the mip's chunk prefix (CloudVolume's
  * image.has_data: one listing with the scale key as prefix, stopped at the first hit).
  */
-export async function hasData(vol: PrecomputedVolume, mip?: number | Vec3): Promise<boolean> {
+export async function hasData(vol: ChunkedVolume, mip?: number | Vec3): Promise<boolean> {
   const m = vol.mipIndex(mip);
   const list = vol.store.list;
   if (!list || !vol.store.capabilities.list) {
     throw new CloudVolumeError("UNAVAILABLE", `hasData needs a listing, and storage ${vol.store.url} cannot list`, { url: vol.url, mip: m });
   }
-  for await (const _key of list.call(vol.store, `${vol.scale(m).key}/`)) return true;
+  for await (const _key of list.call(vol.store, vol.layer.chunkPrefix(m))) return true;
   return false;
 }
 
@@ -391,37 +381,38 @@ export async function hasData(vol: PrecomputedVolume, mip?: number | Vec3): Prom
  * and the part of an unbounded box outside the volume give the background value. The
  * box is never allocated.
  */
-export async function unique(vol: PrecomputedVolume, bboxLike: BboxLike, opts: UniqueOptions = {}): Promise<TypedArray> {
+export async function unique(vol: ChunkedVolume, bboxLike: BboxLike, opts: UniqueOptions = {}): Promise<TypedArray> {
   const mip = vol.mipIndex(opts.mip);
-  const bbox = requestBox(vol, bboxLike, mip);
+  const bbox = vol.requestBox(bboxLike, mip);
   const fillMissing = opts.fillMissing ?? vol.options.fillMissing;
   const bounds = vol.bounds(mip);
   const bpv = dtypeInfo(vol.dtype).bytes;
   const channels = vol.numChannels;
   const table = new ValueTable();
-  const bg = scalarWords(vol.dtype, vol.background());
+  const bg = scalarWords(vol.dtype, vol.background(mip));
   const addBackground = () => bg && table.add(bg[0], bg[1]);
   if (!bounds.containsBbox(bbox)) addBackground();
   const chunks = [...chunksInRegion(bbox, vol.chunkSize(mip), vol.voxelOffset(mip), bounds)];
   if (chunks.length === 0) return table.sorted(vol.dtype);
-  const codec = await vol.ctx.codec(vol.encoding(mip));
-  await vol.visitChunks(chunks, mip, async (chunk, payload, key) => {
+  const pipe = await vol.pipeline(mip);
+  const codec = pipe.codec;
+  await visitChunks(vol, chunks, mip, async (chunk, payload, key) => {
     if (payload === undefined) {
       if (!fillMissing) throw missingChunk(vol, key, chunk, mip);
       addBackground();
       return;
     }
-    if (codec.labels && bbox.containsBbox(chunk) && storedBox(vol, codec, payload, chunk, mip) === chunk) {
+    if (codec.labels && bbox.containsBbox(chunk) && storedBox(vol, pipe, payload, chunk, mip) === chunk) {
       addAll(table, bytesOf(await codec.labels(payload, vol.chunkSpec(chunk, mip, key))), bpv);
       return;
     }
-    const voxels = await vol.decodePayload(payload, chunk, mip, codec, key);
+    const voxels = await decodePayload(vol, payload, chunk, mip, pipe, key);
     try {
       const overlap = chunk.intersection(bbox);
       addBox(table, voxels, bpv, chunk.size(), channels,
         [overlap.min[0] - chunk.min[0], overlap.min[1] - chunk.min[1], overlap.min[2] - chunk.min[2]], overlap.size());
     } finally {
-      vol.releaseVoxels(voxels);
+      vol.pool.release(voxels);
     }
   }, { signal: opts.signal });
   return table.sorted(vol.dtype);
@@ -430,7 +421,7 @@ export async function unique(vol: PrecomputedVolume, bboxLike: BboxLike, opts: U
 // ---- points ---------------------------------------------------------------------------
 
 /** A point given at `coordResolution` (default mip 0's) in voxels of `mip` (CloudVolume's point_to_mip: floor). */
-function pointToMip(vol: PrecomputedVolume, pt: readonly number[], mip: number, coordResolution?: Vec3): Vec3 {
+function pointToMip(vol: ChunkedVolume, pt: readonly number[], mip: number, coordResolution?: Vec3): Vec3 {
   if (!Array.isArray(pt) || pt.length !== 3 || !pt.every((v) => typeof v === "number" && Number.isFinite(v))) {
     throw new CloudVolumeError("INVALID_ARGUMENT", `a point must be three finite numbers [x, y, z], got ${JSON.stringify(pt)}`, { url: vol.url });
   }
@@ -446,7 +437,7 @@ function pointToMip(vol: PrecomputedVolume, pt: readonly number[], mip: number, 
  * 1, exactly as CloudVolume computes it (so an odd size > 1 gives one voxel less).
  * Default size 1: the single voxel.
  */
-export async function downloadPoint(vol: PrecomputedVolume, pt: readonly number[], opts: DownloadPointOptions = {}): Promise<Cutout> {
+export async function downloadPoint(vol: ChunkedVolume, pt: readonly number[], opts: DownloadPointOptions = {}): Promise<Cutout> {
   const mip = vol.mipIndex(opts.mip);
   const size: Vec3 = typeof opts.size === "number" ? [opts.size, opts.size, opts.size] : opts.size ?? [1, 1, 1];
   if (!Array.isArray(size) || size.length !== 3 || !size.every((s) => Number.isInteger(s) && s > 0)) {
@@ -471,13 +462,13 @@ export async function downloadPoint(vol: PrecomputedVolume, pt: readonly number[
  * decoded. 64-bit layers give bigints. A point outside the bounds is OUT_OF_BOUNDS, or
  * the background value when the volume is not bounded (or autocrops).
  */
-export async function scatteredPoints(vol: PrecomputedVolume, points: ReadonlyArray<readonly number[]>, opts: ScatteredPointsOptions = {}): Promise<Array<number | bigint>> {
+export async function scatteredPoints(vol: ChunkedVolume, points: ReadonlyArray<readonly number[]>, opts: ScatteredPointsOptions = {}): Promise<Array<number | bigint>> {
   const mip = vol.mipIndex(opts.mip);
   const bounds = vol.bounds(mip);
   const fillMissing = opts.fillMissing ?? vol.options.fillMissing;
   const cs = vol.chunkSize(mip);
   const offset = vol.voxelOffset(mip);
-  const bg = backgroundValue(vol);
+  const bg = backgroundValue(vol, mip);
   const out = new Array<number | bigint>(points.length);
   const groups = new Map<string, { chunk: Bbox; points: Array<{ i: number; p: Vec3 }> }>();
   points.forEach((raw, i) => {
@@ -501,26 +492,27 @@ export async function scatteredPoints(vol: PrecomputedVolume, points: ReadonlyAr
   if (groups.size === 0) return out;
   const byKey = new Map<string, Array<{ i: number; p: Vec3 }>>();
   for (const g of groups.values()) byKey.set(g.chunk.toFilename(), g.points);
-  const codec = await vol.ctx.codec(vol.encoding(mip));
-  await vol.visitChunks([...groups.values()].map((g) => g.chunk), mip, async (chunk, payload, key) => {
+  const pipe = await vol.pipeline(mip);
+  const codec = pipe.codec;
+  await visitChunks(vol, [...groups.values()].map((g) => g.chunk), mip, async (chunk, payload, key) => {
     const pts = byKey.get(chunk.toFilename())!;
     if (payload === undefined) {
       if (!fillMissing) throw missingChunk(vol, key, chunk, mip);
       for (const { i } of pts) out[i] = bg;
       return;
     }
-    const stored = codec.readVoxel ? storedBox(vol, codec, payload, chunk, mip) : undefined;
+    const stored = codec.readVoxel ? storedBox(vol, pipe, payload, chunk, mip) : undefined;
     if (codec.readVoxel && stored) {
       const spec = vol.chunkSpec(stored, mip, key);
       for (const { i, p } of pts) out[i] = await codec.readVoxel(payload, spec, p[0] - chunk.min[0], p[1] - chunk.min[1], p[2] - chunk.min[2], 0);
       return;
     }
-    const voxels = await vol.decodePayload(payload, chunk, mip, codec, key);
+    const voxels = await decodePayload(vol, payload, chunk, mip, pipe, key);
     try {
       const s = chunk.size();
       for (const { i, p } of pts) out[i] = readScalar(voxels, p[0] - chunk.min[0] + s[0] * (p[1] - chunk.min[1] + s[1] * (p[2] - chunk.min[2])), vol.dtype);
     } finally {
-      vol.releaseVoxels(voxels);
+      vol.pool.release(voxels);
     }
   }, { signal: opts.signal });
   return out;
@@ -536,7 +528,7 @@ export async function scatteredPoints(vol: PrecomputedVolume, points: ReadonlyAr
  * `segids` masks every other label after painting; `renumber` then rewrites the labels
  * (see renumberCutout).
  */
-export async function downloadWith(vol: PrecomputedVolume, bboxLike: BboxLike, opts: DownloadOptions = {}): Promise<Cutout | RenumberedCutout> {
+export async function downloadWith(vol: ChunkedVolume, bboxLike: BboxLike, opts: DownloadOptions = {}): Promise<Cutout | RenumberedCutout> {
   const { renumber, label, segids, preserveZeros, ...io } = opts;
   if (label !== undefined) {
     if (renumber || segids) throw new CloudVolumeError("INVALID_ARGUMENT", "label gives a mask; it cannot be combined with renumber or segids", { url: vol.url });
@@ -544,13 +536,13 @@ export async function downloadWith(vol: PrecomputedVolume, bboxLike: BboxLike, o
   }
   const cut = await vol.download(bboxLike, io);
   if (segids) maskExcept(cut, segids, preserveZeros ?? false);
-  if (renumber) return renumberCutout(cut, vol.background());
+  if (renumber) return renumberCutout(cut, vol.background(cut.mip));
   return cut;
 }
 
-async function downloadLabelMask(vol: PrecomputedVolume, bboxLike: BboxLike, label: number | bigint, io: IoOptions): Promise<Cutout> {
+async function downloadLabelMask(vol: ChunkedVolume, bboxLike: BboxLike, label: number | bigint, io: IoOptions): Promise<Cutout> {
   const mip = vol.mipIndex(io.mip);
-  const bbox = requestBox(vol, bboxLike, mip);
+  const bbox = vol.requestBox(bboxLike, mip);
   const fillMissing = io.fillMissing ?? vol.options.fillMissing;
   const size = bbox.size();
   const channels = vol.numChannels;
@@ -559,21 +551,22 @@ async function downloadLabelMask(vol: PrecomputedVolume, bboxLike: BboxLike, lab
   const want = scalarWords(vol.dtype, label);
   const chunks = [...chunksInRegion(bbox, vol.chunkSize(mip), vol.voxelOffset(mip), vol.bounds(mip))];
   if (chunks.length === 0) return out;
-  const codec = await vol.ctx.codec(vol.encoding(mip));
+  const pipe = await vol.pipeline(mip);
+  const codec = pipe.codec;
   const bpv = dtypeInfo(vol.dtype).bytes;
   const wide = bpv === 8;
   const m = mask.data as Uint8Array;
-  await vol.visitChunks(chunks, mip, async (chunk, payload, key) => {
+  await visitChunks(vol, chunks, mip, async (chunk, payload, key) => {
     if (payload === undefined) {
       if (!fillMissing) throw missingChunk(vol, key, chunk, mip);
       return;
     }
     if (want === undefined) return; // no value of this type equals the label
     if (codec.contains) {
-      const stored = storedBox(vol, codec, payload, chunk, mip);
+      const stored = storedBox(vol, pipe, payload, chunk, mip);
       if (stored && !(await codec.contains(payload, vol.chunkSpec(stored, mip, key), label))) return;
     }
-    const voxels = await vol.decodePayload(payload, chunk, mip, codec, key);
+    const voxels = await decodePayload(vol, payload, chunk, mip, pipe, key);
     try {
       const w = wordsOf(voxels, bpv);
       const [lo, hi] = want;
@@ -596,7 +589,7 @@ async function downloadLabelMask(vol: PrecomputedVolume, bboxLike: BboxLike, lab
         }
       }
     } finally {
-      vol.releaseVoxels(voxels);
+      vol.pool.release(voxels);
     }
   }, { signal: io.signal });
   return out;
@@ -729,13 +722,13 @@ export function renumberCutout(cut: Cutout, background: number | bigint = 0): Re
  * compression removed unless `decompress: false`; undefined for a missing chunk (as
  * CloudVolume's None). Grid order.
  */
-export async function downloadFiles(vol: PrecomputedVolume, bboxLike: BboxLike, opts: DownloadFilesOptions = {}): Promise<Map<string, Uint8Array | undefined>> {
+export async function downloadFiles(vol: ChunkedVolume, bboxLike: BboxLike, opts: DownloadFilesOptions = {}): Promise<Map<string, Uint8Array | undefined>> {
   const mip = vol.mipIndex(opts.mip);
-  const bbox = requestBox(vol, bboxLike, mip);
+  const bbox = vol.requestBox(bboxLike, mip);
   const chunks = [...chunksInRegion(bbox, vol.chunkSize(mip), vol.voxelOffset(mip), vol.bounds(mip))];
   const out = new Map<string, Uint8Array | undefined>();
   for (const c of chunks) out.set(vol.chunkKey(c, mip), undefined);
-  await vol.visitChunks(chunks, mip, (chunk, payload) => {
+  await visitChunks(vol, chunks, mip, (chunk, payload) => {
     out.set(vol.chunkKey(chunk, mip), payload);
   }, { signal: opts.signal, decompress: opts.decompress ?? true });
   return out;
@@ -744,7 +737,7 @@ export async function downloadFiles(vol: PrecomputedVolume, bboxLike: BboxLike, 
 // ---- transfer and memory cutouts --------------------------------------------------------
 
 /** Set a scale's encoding (CloudVolume's meta.encoding setter), checking the codec can encode; commits when it changed. */
-async function setEncoding(dst: PrecomputedVolume, mip: number, encoding: string): Promise<void> {
+async function setEncoding(dst: ChunkedVolume, mip: number, encoding: string): Promise<void> {
   const scale = dst.info.scales[mip];
   if (!scale) throw new CloudVolumeError("INVALID_ARGUMENT", `mip ${mip} does not exist in ${dst.url}`, { url: dst.url, mip });
   if (scale.encoding === encoding) return;
@@ -768,7 +761,7 @@ async function setEncoding(dst: PrecomputedVolume, mip: number, encoding: string
  * destination's transfer compression for this transfer, `blockSize` the unit of work
  * when the chunk grids differ. Refused (READ_ONLY) when the destination scale is locked.
  */
-export async function transferWith(src: PrecomputedVolume, dst: PrecomputedVolume, opts: TransferToOptions = {}): Promise<TransferStats> {
+export async function transferWith(src: ChunkedVolume, dst: ChunkedVolume, opts: TransferToOptions = {}): Promise<TransferStats> {
   const { encoding, compress, blockSize, ...rest } = opts;
   const mip = src.mipIndex(opts.mip);
   dst.assertWritable(`mip ${mip}`);
@@ -787,14 +780,14 @@ export async function transferWith(src: PrecomputedVolume, dst: PrecomputedVolum
   }
 }
 
-function sameGrid(a: PrecomputedVolume, b: PrecomputedVolume, mip: number): boolean {
+function sameGrid(a: ChunkedVolume, b: ChunkedVolume, mip: number): boolean {
   const eq = (x: readonly number[], y: readonly number[]) => x.every((v, i) => v === y[i]);
   return eq(a.chunkSize(mip), b.chunkSize(mip)) && eq(a.voxelOffset(mip), b.voxelOffset(mip)) && eq(a.scale(mip).size, b.scale(mip).size) &&
     a.dtype === b.dtype && a.numChannels === b.numChannels;
 }
 
 /** Grid-changing transfer in blocks of whole destination chunks: one download and one upload per block. */
-async function transferBlocks(src: PrecomputedVolume, dst: PrecomputedVolume, mip: number, blockSize: number | Vec3, opts: TransferOptions): Promise<TransferStats> {
+async function transferBlocks(src: ChunkedVolume, dst: ChunkedVolume, mip: number, blockSize: number | Vec3, opts: TransferOptions): Promise<TransferStats> {
   const dcs = dst.chunkSize(mip);
   const shape = typeof blockSize === "number" ? [blockSize, blockSize, blockSize] : blockSize;
   if (!Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => Number.isInteger(v) && v > 0)) {
@@ -830,21 +823,21 @@ function randomId(): string {
 }
 
 /**
- * A disposable mem:// layer holding the chunks of `bbox` (expanded to the chunk grid),
+ * A disposable mem:// layer of the same format holding the chunks of `bbox` (expanded to the chunk grid),
  * unsharded, in `encoding` if given (CloudVolume's memory_cutout). Its info is the
  * source's (every scale, so mips keep their numbers; no redirect, no locks); it reads
  * with the source's fillMissing and background. Needs the mem:// storage plugin in the
  * source's Context. Remove its objects with deleteLayer when done.
  */
-export async function memoryCutout(vol: PrecomputedVolume, bboxLike: BboxLike, opts: MemoryCutoutOptions = {}): Promise<PrecomputedVolume> {
+export async function memoryCutout(vol: ChunkedVolume, bboxLike: BboxLike, opts: MemoryCutoutOptions = {}): Promise<ChunkedVolume> {
   const mip = vol.mipIndex(opts.mip);
-  const bbox = requestBox(vol, bboxLike, mip);
+  const bbox = vol.requestBox(bboxLike, mip);
   const realized = bbox.expandToChunkSize(vol.chunkSize(mip), vol.voxelOffset(mip)).clamp(vol.bounds(mip));
-  const info = structuredClone(vol.info) as PrecomputedInfo;
+  const info = structuredClone(vol.info) as LayerInfo;
   delete info.redirect;
   for (const s of info.scales) delete s.locked;
   delete info.scales[mip].sharding;
-  const dst = await PrecomputedVolume.open(vol.ctx, `mem://cutout-${randomId()}`, {
+  const dst = await ChunkedVolume.open(vol.ctx, formatUrl(vol.format, `mem://cutout-${randomId()}`), {
     info, mip, compress: opts.compress, fillMissing: vol.options.fillMissing, backgroundColor: vol.options.backgroundColor,
     bounded: vol.options.bounded, autocrop: vol.options.autocrop,
   });
@@ -859,7 +852,7 @@ export async function memoryCutout(vol: PrecomputedVolume, bboxLike: BboxLike, o
 }
 
 /** Delete every object of a layer (CloudVolume's cleanup of a memory cutout). */
-export async function deleteLayer(vol: PrecomputedVolume): Promise<void> {
+export async function deleteLayer(vol: ChunkedVolume): Promise<void> {
   vol.assertWritable("the layer");
   const list = vol.store.list;
   if (!list) throw new CloudVolumeError("UNAVAILABLE", `storage ${vol.store.url} cannot list`, { url: vol.url });
@@ -875,7 +868,7 @@ export async function deleteLayer(vol: PrecomputedVolume): Promise<void> {
  * the info is re-read from storage, `locked` set to true or false on each mip, and the
  * info committed. Locked scales refuse upload, delete and being a transfer destination.
  */
-export async function setMipLocks(vol: PrecomputedVolume, mips: number | readonly number[], locked: boolean): Promise<void> {
+export async function setMipLocks(vol: ChunkedVolume, mips: number | readonly number[], locked: boolean): Promise<void> {
   const list = typeof mips === "number" ? [mips] : [...mips];
   const n = vol.info.scales.length;
   for (const m of list) {
@@ -884,6 +877,7 @@ export async function setMipLocks(vol: PrecomputedVolume, mips: number | readonl
     }
   }
   vol.assertWritable("info");
+  if (!vol.layer.capabilities.locks) throw unsupported(vol, "write-locking mips (lockMips / unlockMips)");
   await vol.refreshInfo();
   for (const m of list) {
     if (!vol.info.scales[m]) throw new CloudVolumeError("INVALID_ARGUMENT", `mip ${m} no longer exists in the stored info of ${vol.url}`, { url: vol.url, mip: m });

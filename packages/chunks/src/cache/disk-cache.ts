@@ -1,8 +1,7 @@
 import {
-  Bbox, CloudVolumeError, isCloudVolumeError, type BboxLike, type ByteCodec, type Context, type KeyValueStore, type ParsedUrl, type Vec3,
+  Bbox, CloudVolumeError, serializeJson, type BboxLike, type ByteCodec, type Context, type KeyValueStore, type LayerInfo, type ParsedUrl, type Vec3,
 } from "@cloudvolume/core";
-import { parseInfo, serializeJson, type PrecomputedInfo } from "../info.js";
-import type { PrecomputedVolume } from "../volume.js";
+import type { ChunkedVolume } from "../volume.js";
 import type { LruEncoding } from "./chunk-lru.js";
 
 /**
@@ -80,7 +79,12 @@ export interface DiskCacheBackend {
 
 export type DiskCacheFactory = (req: DiskCacheRequest) => DiskCacheBackend | Promise<DiskCacheBackend>;
 
-type CacheVolume = Pick<PrecomputedVolume, "mip" | "info" | "mipIndex" | "bboxToMip" | "url">;
+type CacheVolume = Pick<ChunkedVolume, "mip" | "info" | "mipIndex" | "bboxToMip" | "url" | "layer">;
+
+/** The directory of a mip's chunks, relative to the layer (a Precomputed scale's key). */
+function chunkDir(vol: CacheVolume, mip: number): string {
+  return vol.layer.chunkPrefix(mip).replace(/\/+$/, "");
+}
 
 /**
  * `vol.cache`: the on-disk cache of one layer (CloudVolume's CacheService). Every
@@ -174,7 +178,7 @@ export class LayerCache {
   }
 
   private key(mip: number | Vec3 | undefined): string {
-    return this.vol.info.scales[this.vol.mipIndex(mip)].key;
+    return chunkDir(this.vol, this.vol.mipIndex(mip));
   }
 
   private async stat(mip: number | Vec3 | "all" | undefined, what: "files" | "bytes"): Promise<number | number[]> {
@@ -189,7 +193,7 @@ export class LayerCache {
 
   private async removeWhere(mip: number, doomed: (box: Bbox | undefined) => boolean): Promise<void> {
     const backend = this.backend!;
-    const dir = this.vol.info.scales[mip].key;
+    const dir = chunkDir(this.vol, mip);
     const names = await backend.listDir(dir);
     await backend.removeFiles(dir, names.filter((n) => doomed(chunkBoxOf(n))));
   }
@@ -210,11 +214,11 @@ const SUFFIXES = new Set(["gzip", "br", "zstd"]);
  * which by default is the compression writes use (CloudVolume's should_compress with
  * iscache=True falls back to the volume's `compress`).
  */
-export function cacheEncodingFor(vol: PrecomputedVolume, key: string, compressCache: CacheOptions["compressCache"]): string | null | undefined {
+export function cacheEncodingFor(vol: ChunkedVolume, key: string, compressCache: CacheOptions["compressCache"]): string | null | undefined {
   const slash = key.lastIndexOf("/");
   if (slash < 0) return undefined;
   const dir = key.slice(0, slash);
-  const mip = vol.info.scales.findIndex((s) => s.key === dir);
+  const mip = vol.info.scales.findIndex((_s, m) => chunkDir(vol, m) === dir);
   if (mip < 0 || vol.isSharded(mip) || chunkBoxOf(key.slice(slash + 1)) === undefined) return undefined;
   if (compressCache === undefined || compressCache === null) return vol.writeCompression(mip) ?? null;
   if (compressCache === true) return "gzip";
@@ -236,8 +240,8 @@ function checkCompressCache(c: unknown): void {
  * differ) gets the remote's.
  */
 export async function openDiskCache(
-  ctx: Context, parsed: ParsedUrl, remote: KeyValueStore, info: PrecomputedInfo, remoteInfo: boolean,
-  options: CacheOptions, volume: () => PrecomputedVolume | undefined,
+  ctx: Context, parsed: ParsedUrl, remote: KeyValueStore, info: LayerInfo, remoteInfo: boolean,
+  options: CacheOptions, volume: () => ChunkedVolume | undefined,
 ): Promise<{ store: KeyValueStore; backend?: DiskCacheBackend; enabled: boolean }> {
   const want = options.cache;
   if (want !== undefined && typeof want !== "boolean" && (typeof want !== "string" || want.trim() === "")) {
@@ -280,7 +284,7 @@ export async function openDiskCache(
   return { store: backend.store, backend, enabled };
 }
 
-async function checkCachedInfo(backend: DiskCacheBackend, remote: PrecomputedInfo, url: string): Promise<void> {
+async function checkCachedInfo(backend: DiskCacheBackend, remote: LayerInfo, url: string): Promise<void> {
   const bytes = await backend.readLocal("info");
   const fresh = new TextEncoder().encode(serializeJson(remote));
   if (bytes === undefined || bytes.byteLength === 0) {
@@ -290,14 +294,14 @@ async function checkCachedInfo(backend: DiskCacheBackend, remote: PrecomputedInf
   const hint =
     `the cached info at ${backend.path}/info differs from the layer's (${url}/info). If the change keeps the cached chunks valid, ` +
     "call vol.cache.flushInfo() (or delete that file) and open again; otherwise flush the whole cache with vol.cache.flush()";
-  let cached: PrecomputedInfo;
+  let cached: LayerInfo;
   try {
-    cached = parseInfo(bytes, `${backend.path}/info`);
+    cached = JSON.parse(new TextDecoder().decode(bytes)) as LayerInfo;
+    if (!cached || typeof cached !== "object" || !Array.isArray(cached.scales)) throw new Error("it has no scales list");
   } catch (cause) {
-    if (!isCloudVolumeError(cause)) throw cause;
-    throw new CloudVolumeError("INVALID_METADATA", `${hint}: the cached copy is unreadable (${cause.message})`, { url, key: "info", cause });
+    throw new CloudVolumeError("INVALID_METADATA", `${hint}: the cached copy is unreadable (${(cause as Error).message})`, { url, key: "info", cause });
   }
-  const withoutSizes = (i: PrecomputedInfo) => canonical({ ...i, scales: i.scales.map(({ size: _size, ...rest }) => rest) });
+  const withoutSizes = (i: LayerInfo) => canonical({ ...i, scales: i.scales.map(({ size: _size, ...rest }) => rest) });
   const a = withoutSizes(cached);
   const b = withoutSizes(remote);
   if (a !== b) throw new CloudVolumeError("INVALID_METADATA", `${hint}. Cached: ${a} Remote: ${b}`, { url, key: "info" });

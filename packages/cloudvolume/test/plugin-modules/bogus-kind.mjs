@@ -1,0 +1,2 @@
+// Test fixture: an object with an unknown kind.
+export default { kind: "bogus", names: ["x"], package: "bogus", async load() { return {}; } };

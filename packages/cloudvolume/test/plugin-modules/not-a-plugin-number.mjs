@@ -1,0 +1,2 @@
+// Test fixture: a default export that is not a plugin.
+export default 42;
