@@ -145,7 +145,9 @@ const commands: Record<string, Command> = {
     const dst = await openOrCreateDestination(src, dstPath, encoding, compress, sharded, mips);
     try {
       for (const mip of mips) await src.transferTo(dst, { mip, sharded });
-      if (src.provenance.sources.length || src.provenance.owners.length || src.provenance.processing.length || src.provenance.description) {
+      // Provenance goes along where both formats keep one (Precomputed's provenance file).
+      const hasProvenance = src.provenance.sources.length || src.provenance.owners.length || src.provenance.processing.length || src.provenance.description;
+      if (hasProvenance && dst.capabilities.provenance) {
         dst.provenance = structuredClone(src.provenance);
         await dst.commitProvenance();
       }
