@@ -18,7 +18,7 @@ function interchangeable(a: ChunkPipeline, b: ChunkPipeline): boolean {
   return a.signature === b.signature && a.edgeChunks === b.edgeChunks;
 }
 
-function sameGridAs(src: ChunkedVolume, dst: ChunkedVolume, mip: number): boolean {
+export function sameGridAs(src: ChunkedVolume, dst: ChunkedVolume, mip: number): boolean {
   const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);
   return dst.info.scales.length > mip && same(dst.chunkSize(mip), src.chunkSize(mip)) &&
     same(dst.voxelOffset(mip), src.voxelOffset(mip)) && same(dst.scale(mip).size, src.scale(mip).size) && dst.dtype === src.dtype &&
