@@ -7,7 +7,7 @@ import {
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
-import { expectRejects } from "@cloudvolume/testing";
+import { describeFormat, expectRejects } from "@cloudvolume/testing";
 import { ChunkedVolume, setMipLocks } from "../src/index.js";
 
 /*
@@ -80,6 +80,13 @@ function ramp(box: Bbox): Uint16Array {
   const s = box.size();
   return new Uint16Array(s[0] * s[1] * s[2]).map((_, i) => 1000 + i);
 }
+
+// The whole conformance suite over the padded-edge format: every dtype, ragged shapes.
+let layers = 0;
+describeFormat("flat (padded edge chunks, via the engine)", async () => {
+  const { ctx } = setup();
+  return { plugins: [...ctx.plugins], newLayerUrl: () => `flat://mem://conformance/l${layers++}` };
+});
 
 describe("the chunk engine over a format defined through the core contract", () => {
   it("writes padded edge chunks (full chunk size, fill value outside) and reads them back exactly", async () => {
