@@ -217,7 +217,7 @@ export async function unique(vol: ChunkedVolume, bboxLike: BboxLike, opts: Uniqu
       return;
     }
     if (codec.labels && bbox.containsBbox(chunk) && storedBox(vol, pipe, payload, chunk, mip) === chunk) {
-      addAll(table, bytesOf(await codec.labels(payload, vol.chunkSpec(chunk, mip, key))), bpv);
+      addAll(table, bytesOf(await codec.labels(payload, vol.chunkSpec(chunk, mip, key, pipe.params))), bpv);
       return;
     }
     const voxels = await decodePayload(vol, payload, chunk, mip, pipe, key);
@@ -317,7 +317,7 @@ export async function scatteredPoints(vol: ChunkedVolume, points: ReadonlyArray<
     }
     const stored = codec.readVoxel ? storedBox(vol, pipe, payload, chunk, mip) : undefined;
     if (codec.readVoxel && stored) {
-      const spec = vol.chunkSpec(stored, mip, key);
+      const spec = vol.chunkSpec(stored, mip, key, pipe.params);
       for (const { i, p } of pts) out[i] = await codec.readVoxel(payload, spec, p[0] - chunk.min[0], p[1] - chunk.min[1], p[2] - chunk.min[2], 0);
       return;
     }
@@ -378,7 +378,7 @@ async function downloadLabelMask(vol: ChunkedVolume, bboxLike: BboxLike, label: 
     if (want === undefined) return; // no value of this type equals the label
     if (codec.contains) {
       const stored = storedBox(vol, pipe, payload, chunk, mip);
-      if (stored && !(await codec.contains(payload, vol.chunkSpec(stored, mip, key), label))) return;
+      if (stored && !(await codec.contains(payload, vol.chunkSpec(stored, mip, key, pipe.params), label))) return;
     }
     const voxels = await decodePayload(vol, payload, chunk, mip, pipe, key);
     try {

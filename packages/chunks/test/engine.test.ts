@@ -1,67 +1,17 @@
 import { describe, expect, it } from "vitest";
-import {
-  Bbox, Context, isCloudVolumeError, serializeJson,
-  type ChunkPipeline, type FormatCapabilities, type FormatDriver, type FormatLayer, type FormatPlugin, type KeyValueStore, type LayerInfo,
-  type ParsedUrl,
-} from "@cloudvolume/core";
+import { Bbox, Context, isCloudVolumeError, type FormatDriver, type FormatPlugin, type LayerInfo } from "@cloudvolume/core";
 import { memoryStorage, type MemoryBucket } from "@cloudvolume/storage-memory";
 import { raw } from "@cloudvolume/codec-raw";
 import { gzip } from "@cloudvolume/codec-gzip";
-import { describeFormat, expectRejects } from "@cloudvolume/testing";
+import { describeFormat, expectRejects, flatFormat as flat } from "@cloudvolume/testing";
 import { ChunkedVolume, setMipLocks } from "../src/index.js";
 
 /*
- * The engine against a format it has never seen: "flat", defined here in a few lines
- * through the core contract. It stores edge chunks padded (as zarr and n5 do), has its
+ * The engine against a format it has never seen: "flat" (@cloudvolume/testing's
+ * flatFormat), a few lines over the core contract. It stores edge chunks padded (as zarr and n5 do), has its
  * own fill value and no sharding or locks, so the engine's format-neutral paths that
  * Precomputed never takes are exercised: padded edges, fill values, UNSUPPORTED.
  */
-
-interface FlatSettings {
-  fill?: number;
-  edge?: "truncated" | "padded";
-  capabilities?: Partial<FormatCapabilities>;
-  readOnlyReason?: string;
-  /** Pipeline signature (two layers with equal ones copy chunk bytes as stored). */
-  signature?: string;
-}
-
-class FlatLayer implements FormatLayer {
-  readonly format = "flat";
-  readonly capabilities: FormatCapabilities;
-  constructor(
-    private readonly ctx: Context, readonly parsed: ParsedUrl, public store: KeyValueStore, public info: LayerInfo, private readonly s: FlatSettings,
-  ) {
-    this.capabilities = { write: true, sharded: false, meshes: false, skeletons: false, provenance: false, locks: false, ...s.capabilities };
-  }
-  get url(): string { return `flat://${this.parsed.storageUrl}`; }
-  chunkKey(chunk: Bbox, mip: number): string { return `m${mip}/${chunk.min.join("_")}`; }
-  chunkPrefix(mip: number): string { return `m${mip}/`; }
-  async pipeline(): Promise<ChunkPipeline> {
-    return { codec: await this.ctx.codec("raw"), params: {}, signature: this.s.signature ?? "flat raw", edgeChunks: this.s.edge ?? "padded" };
-  }
-  fillValue(): number { return this.s.fill ?? 0; }
-  readOnlyReason(): string | undefined { return this.s.readOnlyReason; }
-  async commitInfo(): Promise<void> { await this.store.put!("flat.json", new TextEncoder().encode(serializeJson(this.info))); }
-  async refreshInfo(): Promise<LayerInfo> {
-    const bytes = await this.store.get("flat.json");
-    if (!bytes) throw new Error("no flat.json");
-    return (this.info = JSON.parse(new TextDecoder().decode(bytes)) as LayerInfo);
-  }
-}
-
-function flat(settings: FlatSettings = {}): FormatPlugin {
-  const driver: FormatDriver = {
-    name: "flat",
-    async open(ctx, url, opts) {
-      const store = await ctx.storage(url);
-      const layer = new FlatLayer(ctx, url, store, (opts.info as LayerInfo) ?? ({} as LayerInfo), settings);
-      if (!opts.info) await layer.refreshInfo();
-      return layer;
-    },
-  };
-  return { kind: "format", names: ["flat"], package: "@test/flat", load: async () => driver };
-}
 
 const INFO: LayerInfo = {
   type: "image", data_type: "uint16", num_channels: 1,

@@ -170,7 +170,8 @@ async function openOrCreateDestination(
   try {
     existing = await openVolume(dstPath, writeOpts);
   } catch (e) {
-    if (!isCloudVolumeError(e, "NOT_FOUND") || e.key !== "info") throw e;
+    // A format driver says "no metadata here" as NOT_FOUND naming its metadata key (Precomputed: info).
+    if (!isCloudVolumeError(e, "NOT_FOUND") || e.key === undefined) throw e;
   }
   if (existing) {
     const same = (a: readonly number[], b: readonly number[]) => a.every((v, i) => v === b[i]);

@@ -9,3 +9,4 @@ export * from "./http-server.js";
 export * from "./counting-store.js";
 export * from "./assertions.js";
 export * from "./random.js";
+export * from "./flat-format.js";
