@@ -16,7 +16,7 @@ const alias = readdirSync(root)
 export default defineConfig({
   resolve: { alias },
   test: {
-    include: ["packages/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "examples/*/test/**/*.test.ts"],
     testTimeout: 60_000,
     pool: "forks",
     // In CI also write a JSON report; .ci/run prints its counts as a closing line.

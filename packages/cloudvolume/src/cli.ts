@@ -200,6 +200,20 @@ async function openOrCreateDestination(
   }
   if (compress !== undefined) dstInfo.compress = compress;
   const dst = await openVolume(dstPath, { ...writeOpts, info: dstInfo });
+  // Refuse what the destination cannot write before its metadata exists: a failed cp must
+  // not leave a layer behind that claims an encoding or layout it cannot hold.
+  try {
+    if (sharded === true && !dst.capabilities.sharded) throw new UsageError(`--sharded: the ${dst.format} format of ${dstPath} has no sharded storage`);
+    for (const mip of mips) {
+      await dst.checkWritable(mip).catch((e: unknown) => {
+        if (!isCloudVolumeError(e, "UNKNOWN_CODEC")) throw e;
+        throw new UsageError(`destination ${dstPath} cannot write encoding ${JSON.stringify(dst.scales[mip].encoding)} (${e.message}); choose one it can with --encoding (e.g. --encoding raw)`);
+      });
+    }
+  } catch (e) {
+    await dst.close();
+    throw e;
+  }
   await dst.commitInfo();
   return dst;
 }

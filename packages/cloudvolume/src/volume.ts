@@ -238,6 +238,17 @@ export class CloudVolume {
     return result;
   }
 
+  /**
+   * Check that writes to `mip` (default: the current one) can go, without writing: the
+   * layer and its storage are writable, the scale is not locked, and its encoding has a
+   * codec that encodes (READ_ONLY, UNSUPPORTED, UNKNOWN_CODEC or INVALID_METADATA otherwise).
+   */
+  async checkWritable(mip?: number | Vec3): Promise<void> {
+    const m = this.vol.mipIndex(mip);
+    this.vol.assertMipWritable(m);
+    await this.vol.writer(m);
+  }
+
   addScale(factor: Vec3, opts?: AddScaleOptions): ScaleInfo { return addScale(this.info, factor, opts); }
   resetScales(): void { resetScales(this.info); }
   commitInfo(): Promise<void> { return this.vol.commitInfo(); }
