@@ -32,12 +32,9 @@ function slabs(bbox: Bbox, offset: number, step: number, maxLayers: number): Arr
   return out;
 }
 
-/** The z extent of a shard at the volume's origin: slabs of whole shards are written whole. */
+/** The z extent of a shard: slabs of whole shards are written whole (shards mixing all of the volume: the volume). */
 function shardDepth(vol: ChunkedVolume, mip: number): number {
-  const o = vol.voxelOffset(mip);
-  const first = vol.shards(mip).shardsTouching(new Bbox(o, [o[0] + 1, o[1] + 1, o[2] + 1]))[0];
-  if (!first) return vol.chunkSize(mip)[2];
-  return Math.max(...first.chunks.map((c) => c.max[2])) - Math.min(...first.chunks.map((c) => c.min[2]));
+  return vol.shards(mip).brick?.[2] ?? vol.scale(mip).size[2];
 }
 
 function slabStep(vol: ChunkedVolume, mip: number, bbox: Bbox, slabBytes = SLAB_BYTES): { step: number; layers: number } {

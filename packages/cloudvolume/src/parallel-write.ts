@@ -2,7 +2,6 @@ import {
   Bbox, bytesOf, chunksInRegion, dtypeInfo, mapConcurrent, type BboxLike, type TypedArray, type Vec3, type VolumeArray,
 } from "@cloudvolume/core";
 import { splitJobs, workerUrl, type ChunkedVolume, type IoOptions, type TransferStats } from "@cloudvolume/chunks";
-import { PrecomputedLayer } from "@cloudvolume/format-precomputed";
 import type { WorkerPool } from "./worker-pool.js";
 import type { LayerRef } from "./worker-protocol.js";
 
@@ -30,11 +29,8 @@ export function layerRef(vol: ChunkedVolume): LayerRef {
 /** The grid a write at `mip` is cut on: whole shards of a spatially sharded scale, else chunks. Undefined for hashed shards. */
 function writeGrid(vol: ChunkedVolume, mip: number): Vec3 | undefined {
   if (!vol.isSharded(mip)) return vol.chunkSize(mip);
-  // Only Precomputed's spatially sharded scales cut into shard bricks; other shard layouts stay on this thread.
-  const layer = vol.layer;
-  if (!(layer instanceof PrecomputedLayer)) return undefined;
-  const layout = layer.shards(mip).layout;
-  return layout.singleBrick ? layout.shardShape : undefined;
+  return vol.shards(mip).brick; // shards that are no boxes of the grid stay on this thread
+
 }
 
 function usable(pool: WorkerPool, vol: ChunkedVolume): boolean {

@@ -103,6 +103,12 @@ export interface ShardedChunks {
    * index encoding: a transfer between them copies shard files as stored.
    */
   readonly signature: string;
+  /**
+   * When every shard is a box of the grid (Precomputed's spatially sharded images), its
+   * voxel shape, anchored at the voxel offset: writes cut on this grid touch whole shards
+   * (parallel uploads split on it). Undefined when shards mix chunks from all over.
+   */
+  readonly brick?: Vec3;
   /** Which shard holds a chunk (a box of the grid, truncated at the bounds), and its id there. */
   locate(chunk: Bbox): { shard: string; id: bigint };
   /** The storage key of a shard, for messages and copies. */

@@ -25,6 +25,10 @@ export class PrecomputedShards implements ShardedChunks {
     this.signature = JSON.stringify(spec);
   }
 
+  get brick(): Vec3 | undefined {
+    return this.layout.singleBrick ? this.layout.shardShape : undefined;
+  }
+
   locate(chunk: Bbox): { shard: string; id: bigint } {
     const id = this.layout.chunkId(this.layout.gridOf(chunk));
     return { id, shard: this.store.shardKey(id).split("/").pop()! };
