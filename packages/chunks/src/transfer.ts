@@ -130,7 +130,7 @@ async function transferToSharded(
       let voxels: Uint8Array;
       if (sameGrid) {
         const key = fromShards ? `${srcSharded!.keyOf(srcSharded!.locate(chunk).shard)} (chunk ${srcIds![i]})` : src.chunkKey(chunk, mip);
-        const stored = fromShards ? fromShards.get(srcIds![i]) : await src.fetchPayload(key, chunk, mip, signal);
+        const stored = fromShards ? fromShards.get(srcIds![i]) : await src.fetchPayload(key, chunk, mip, sp.codec, signal);
         if (stored === undefined) return undefined; // missing stays missing
         // Edge chunks are re-encoded so a padded source chunk is written in the destination's form.
         if (sameEncoding && !dst.options.deleteBlackUploads && vequal(chunk.size(), full)) {

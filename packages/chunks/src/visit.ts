@@ -30,9 +30,10 @@ export async function visitChunks(
     }, signal);
     return;
   }
+  const codec = decompress ? (await vol.pipeline(mip)).codec : undefined;
   await mapConcurrent(chunks, vol.concurrency * 2, async (chunk) => {
     const key = vol.chunkKey(chunk, mip);
-    const payload = decompress ? await vol.fetchPayload(key, chunk, mip, signal) : (await vol.fetch(key, signal))?.data;
+    const payload = decompress ? await vol.fetchPayload(key, chunk, mip, codec, signal) : (await vol.fetch(key, signal))?.data;
     await fn(chunk, payload, key);
   }, signal);
 }

@@ -325,8 +325,8 @@ export class ChunkedVolume<L extends FormatLayer = FormatLayer> {
       if (extent === "padded") return decodePadded();
       if (extent === "truncated") either = false;
     }
-    // Codecs that build their output (all but raw, which can hand back its input) decode into a pooled buffer.
-    const target = out ?? (codec.name === "raw" ? undefined : this.pool.acquire(decodedSize));
+    // Codecs that build their output (all but passthrough ones like raw, which hand back their input) decode into a pooled buffer.
+    const target = out ?? (codec.passthrough ? undefined : this.pool.acquire(decodedSize));
     let voxels: Uint8Array;
     try {
       voxels = await decodeOrFail(() => codec.decode(bytes, spec, target), key, this.url, `${codec.name} chunk`);
@@ -369,8 +369,8 @@ export class ChunkedVolume<L extends FormatLayer = FormatLayer> {
 
   /** @internal One chunk's voxel bytes (Fortran x, y, z, c), or undefined when it does not exist. */
   async readChunk(key: string, chunk: Bbox, mip: number, p: ChunkPipeline, signal?: AbortSignal, out?: Uint8Array): Promise<Uint8Array | undefined> {
-    if (this.lru.enabled) return this.lruRead(key, chunk, mip, p, key, () => this.fetchPayload(key, chunk, mip, signal), out);
-    const bytes = await this.fetchPayload(key, chunk, mip, signal);
+    if (this.lru.enabled) return this.lruRead(key, chunk, mip, p, key, () => this.fetchPayload(key, chunk, mip, p.codec, signal), out);
+    const bytes = await this.fetchPayload(key, chunk, mip, p.codec, signal);
     if (bytes === undefined) return undefined;
     return this.decodeChunk(bytes, chunk, mip, p.codec, key, out, this.edgeForm(p), p.params);
   }
@@ -394,8 +394,12 @@ export class ChunkedVolume<L extends FormatLayer = FormatLayer> {
     });
   }
 
-  /** @internal A stored (unsharded) chunk's array-encoded bytes with its transfer compression removed. */
-  async fetchPayload(key: string, chunk: Bbox, mip: number, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  /**
+   * @internal A stored (unsharded) chunk's array-encoded bytes with its transfer
+   * compression removed. `codec` is the one that will decode them: a passthrough codec's
+   * payload may be inflated into a pooled buffer.
+   */
+  async fetchPayload(key: string, chunk: Bbox, mip: number, codec: ArrayCodec | undefined, signal?: AbortSignal): Promise<Uint8Array | undefined> {
     const obj = await this.fetch(key, signal);
     if (!obj) return undefined;
     let bytes = obj.data;
@@ -407,9 +411,9 @@ export class ChunkedVolume<L extends FormatLayer = FormatLayer> {
       // more) costs less than faulting in a fresh output buffer for it, so it is done here
       // into a pooled one; dense data (EM: ~2x) is worth the thread pool's parallelism.
       const onThread = this.options.inflateOnThread ?? bytes.byteLength * INFLATE_HERE_RATIO <= decodedSize;
-      if (onThread && byteCodec?.decodeInto && this.encoding(mip) === "raw") {
-        // A raw payload is the voxels: inflate into a pooled buffer of the decoded size,
-        // which the raw codec hands back as the chunk and the painter releases to the pool.
+      if (onThread && byteCodec?.decodeInto && codec?.passthrough) {
+        // A passthrough payload is the voxels: inflate into a pooled buffer of the decoded
+        // size, which the codec hands back as the chunk and the painter releases to the pool.
         const target = this.pool.acquire(decodedSize);
         const got = await decodeOrFail(() => byteCodec.decodeInto!(bytes, target, { key }), key, this.url, `${obj.contentEncoding} stream`);
         if (got.buffer !== target.buffer) this.pool.release(target);

@@ -52,6 +52,7 @@ export function byteswapInPlace(bytes: Uint8Array, width: number): Uint8Array {
 
 export const rawCodec: ArrayCodec = {
   name: "raw",
+  passthrough: true,
 
   /** Without `out` this returns `bytes` itself (no copy) on a little-endian host; with `out`, copies into it. */
   decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Uint8Array {

@@ -19,6 +19,12 @@ export interface ChunkSpec {
  */
 export interface ArrayCodec {
   readonly name: string;
+  /**
+   * The encoded bytes are the voxels (Precomputed's raw): decode without `out` hands back
+   * its input. The engine then inflates compressed chunks straight into pooled buffers
+   * and lets the codec return them, instead of giving it a second buffer to fill.
+   */
+  readonly passthrough?: boolean;
   /** Decode into `out` when given (a pooled buffer of exactly the decoded size), else a new buffer. */
   decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Uint8Array | Promise<Uint8Array>;
   encode?(voxels: Uint8Array, chunk: ChunkSpec): Uint8Array | Promise<Uint8Array>;
