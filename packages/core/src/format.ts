@@ -193,6 +193,10 @@ export interface FormatOpenOptions {
 export interface FormatDriver {
   /** Names it answers to, as in the plugin descriptor. */
   readonly name: string;
-  /** Open the layer at `url` (its format prefix already matched this driver). NOT_FOUND with key set when it has no metadata. */
+  /**
+   * Open the layer at `url` (its format prefix already matched this driver). When there is
+   * no layer there, throw NOT_FOUND with `key` set to the metadata key (Precomputed: "info"):
+   * `cloudvolume cp` takes exactly that as "create the destination".
+   */
   open(ctx: Context, url: ParsedUrl, opts: FormatOpenOptions): Promise<FormatLayer>;
 }
