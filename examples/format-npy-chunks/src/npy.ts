@@ -1,4 +1,4 @@
-import { CloudVolumeError, HOST_IS_LITTLE_ENDIAN, dtypeInfo, type ArrayCodec, type ChunkSpec, type DataType } from "@cloudvolume/core";
+import { CloudVolumeError, HOST_IS_LITTLE_ENDIAN, byteswapInPlace, dtypeInfo, type ArrayCodec, type ChunkSpec, type DataType } from "@cloudvolume/core";
 
 /*
  * The NPY file format, version 1.0 (numpy/lib/format.py, NEP 1):
@@ -221,20 +221,6 @@ function voxelBytes(chunk: ChunkSpec): number {
   return x * y * z * chunk.channels * dtypeInfo(chunk.dtype).bytes;
 }
 
-/** Reverse the bytes of each `width`-byte word (only on a big-endian host: the data are little-endian). */
-function byteswap(bytes: Uint8Array, width: number): Uint8Array {
-  if (width > 1) {
-    for (let i = 0; i < bytes.byteLength; i += width) {
-      for (let a = i, b = i + width - 1; a < b; a++, b--) {
-        const t = bytes[a];
-        bytes[a] = bytes[b];
-        bytes[b] = t;
-      }
-    }
-  }
-  return bytes;
-}
-
 /**
  * The `npy` array codec: one chunk <-> one NPY 1.0 file of a Fortran-ordered array with
  * shape (x, y, z, channels), little-endian. The header must match the chunk exactly
@@ -267,7 +253,7 @@ export const npyCodec: ArrayCodec = {
     }
     const target = out ?? new Uint8Array(size);
     target.set(bytes.subarray(h.dataOffset));
-    return HOST_IS_LITTLE_ENDIAN ? target : byteswap(target, dtypeInfo(chunk.dtype).bytes);
+    return HOST_IS_LITTLE_ENDIAN ? target : byteswapInPlace(target, dtypeInfo(chunk.dtype).bytes);
   },
 
   encode(voxels: Uint8Array, chunk: ChunkSpec): Uint8Array {
@@ -279,7 +265,7 @@ export const npyCodec: ArrayCodec = {
     const out = new Uint8Array(header.byteLength + size);
     out.set(header, 0);
     out.set(voxels, header.byteLength);
-    if (!HOST_IS_LITTLE_ENDIAN) byteswap(out.subarray(header.byteLength), dtypeInfo(chunk.dtype).bytes);
+    if (!HOST_IS_LITTLE_ENDIAN) byteswapInPlace(out.subarray(header.byteLength), dtypeInfo(chunk.dtype).bytes);
     return out;
   },
 };

@@ -1,4 +1,4 @@
-import { CloudVolumeError, HOST_IS_LITTLE_ENDIAN, dtypeInfo, type ArrayCodec, type ChunkSpec } from "@cloudvolume/core";
+import { CloudVolumeError, HOST_IS_LITTLE_ENDIAN, byteswapInPlace, dtypeInfo, type ArrayCodec, type ChunkSpec } from "@cloudvolume/core";
 
 /**
  * The Precomputed `raw` encoding (shared/spec/precomputed.md, "Raw payload"): a
@@ -25,29 +25,6 @@ export function rawByteLength(chunk: ChunkSpec): number {
 
 function describeSize(chunk: ChunkSpec, n: number): string {
   return `${n} bytes (${chunk.shape.join("x")} voxels x ${chunk.channels} channel(s) x ${dtypeInfo(chunk.dtype).bytes} byte(s) of ${chunk.dtype})`;
-}
-
-/**
- * Reverse the byte order of every `width`-byte word in place. Only used on a
- * big-endian host (see HOST_IS_LITTLE_ENDIAN in core): the rest of the library views
- * decoded voxel bytes through typed arrays (core's viewAs), which read in host order,
- * so on such a host the little-endian file bytes must be swapped once here for the
- * numbers to come out right. Every JS engine in use today is little-endian, where
- * this never runs and raw decode is a zero-copy pass-through.
- */
-export function byteswapInPlace(bytes: Uint8Array, width: number): Uint8Array {
-  if (width <= 1) return bytes;
-  if (bytes.byteLength % width !== 0) {
-    throw new CloudVolumeError("INVALID_ARGUMENT", `cannot byteswap ${bytes.byteLength} bytes in ${width}-byte words`);
-  }
-  for (let i = 0; i < bytes.byteLength; i += width) {
-    for (let a = i, b = i + width - 1; a < b; a++, b--) {
-      const t = bytes[a];
-      bytes[a] = bytes[b];
-      bytes[b] = t;
-    }
-  }
-  return bytes;
 }
 
 export const rawCodec: ArrayCodec = {

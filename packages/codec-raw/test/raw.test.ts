@@ -12,7 +12,7 @@ import {
   type ArrayCodecGolden,
 } from "@cloudvolume/testing";
 import { raw, rawCodec } from "@cloudvolume/codec-raw";
-import { byteswapInPlace } from "../src/raw.js";
+import { byteswapInPlace } from "@cloudvolume/core";
 
 /**
  * Golden vectors from CloudVolume itself: every bare chunk file of a raw fixture

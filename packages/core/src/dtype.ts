@@ -75,3 +75,26 @@ export function bytesOf(a: TypedArray): Uint8Array {
 
 /** Precomputed stores numbers little-endian; we rely on the host agreeing (every JS engine in use is LE). */
 export const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Reverse the byte order of every `width`-byte word in place. Only used on a
+ * big-endian host (see HOST_IS_LITTLE_ENDIAN): the rest of the library views
+ * decoded voxel bytes through typed arrays (core's viewAs), which read in host order,
+ * so on such a host little-endian file bytes must be swapped once for the
+ * numbers to come out right. Every JS engine in use today is little-endian, where
+ * this never runs (raw decode is then a zero-copy pass-through).
+ */
+export function byteswapInPlace(bytes: Uint8Array, width: number): Uint8Array {
+  if (width <= 1) return bytes;
+  if (bytes.byteLength % width !== 0) {
+    throw new CloudVolumeError("INVALID_ARGUMENT", `cannot byteswap ${bytes.byteLength} bytes in ${width}-byte words`);
+  }
+  for (let i = 0; i < bytes.byteLength; i += width) {
+    for (let a = i, b = i + width - 1; a < b; a++, b--) {
+      const t = bytes[a];
+      bytes[a] = bytes[b];
+      bytes[b] = t;
+    }
+  }
+  return bytes;
+}

@@ -20,6 +20,7 @@ it("exports exactly the public API", () => {
     "allocateArray",
     "asVolumeArray",
     "bytesOf",
+    "byteswapInPlace",
     "checkDecodeOutput",
     "checkEncodeInput",
     "checkKey",
