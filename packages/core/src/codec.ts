@@ -51,8 +51,12 @@ export interface ByteCodec {
   /** File-name suffix CloudFiles uses on local disk (".gz", ".br", ".zstd"). */
   readonly suffix: string;
   /** `decodedSize`, when known, lets the decoder allocate once. */
-  decode(bytes: Uint8Array, opts?: { decodedSize?: number; key?: string }): Uint8Array | Promise<Uint8Array>;
-  encode(bytes: Uint8Array, opts?: { level?: number }): Uint8Array | Promise<Uint8Array>;
+  decode(bytes: Uint8Array, opts?: { decodedSize?: number; key?: string; params?: Readonly<Record<string, unknown>> }): Uint8Array | Promise<Uint8Array>;
+  /**
+   * `params` carries a format's own settings for codecs that have more than a level
+   * (blosc's cname, shuffle and typesize; zarr's and n5's codec configurations).
+   */
+  encode(bytes: Uint8Array, opts?: { level?: number; params?: Readonly<Record<string, unknown>> }): Uint8Array | Promise<Uint8Array>;
   /**
    * Optional: decode synchronously, on the calling thread, into `out` (a pooled buffer)
    * and return the filled part of it (`out` itself when it is filled exactly); a stream
