@@ -25,8 +25,8 @@ current directory), a file:// URL or an installed package name. It may be repeat
 anywhere on the command line (--plugin=<module> too). ${PLUGIN_ENV}=<module>,<module>,...
 does the same for every command. Plugins are tried before the built-in ones: --plugin
 modules first, in order, then ${PLUGIN_ENV}. A module that is missing, throws on import or
-exports no Plugin is an error (exit 1 if its import threw, else 2). With extra plugins,
---parallel work runs on the calling thread (worker threads know only the built-in plugins).`;
+exports no Plugin is an error (exit 1 if its import threw, else 2). With --parallel, worker
+threads import the same modules, so plugin formats and protocols read in parallel too.`;
 
 /** Where a module specifier came from, as the error messages name it. */
 export type PluginOrigin = "--plugin" | typeof PLUGIN_ENV;
@@ -282,7 +282,16 @@ export async function loadPluginModule({ spec, origin }: PluginSpec, cwd: string
   }
   const plugins = pluginsOfModule(ns);
   if (typeof plugins === "string") throw new PluginLoadError(`${label}: ${plugins}`, 2);
-  return plugins;
+  // Worker threads import the same module to have the same plugins (PluginDescriptor.module).
+  return plugins.map((p) => (p.module ? p : tagged(p, url)));
+}
+
+/** The plugin with its module recorded; one copy per descriptor, so a module's plugin listed twice stays one. */
+const taggedCopies = new WeakMap<Plugin, Plugin>();
+function tagged(p: Plugin, module: string): Plugin {
+  let t = taggedCopies.get(p);
+  if (!t) taggedCopies.set(p, (t = { ...p, module } as Plugin));
+  return t;
 }
 
 /** Load every module in order; the first failure stops. The same plugin object listed twice is kept once. */

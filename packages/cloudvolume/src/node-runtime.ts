@@ -13,7 +13,9 @@ const POOL = "cloudvolume:worker-pool";
  */
 export function nodeRuntime(defaults: () => Plugin[]): ParallelRuntime {
   const poolOf = (ctx: Context, user: object, threads: number): WorkerPool => {
-    const pool = ctx.resource(POOL, () => new WorkerPool({ threads, supports: (protocol, format) => workersCanRead(ctx, defaults(), protocol, format) }));
+    const pool = ctx.resource(POOL, () => new WorkerPool({
+      threads, supports: (protocol, format) => workersCanRead(ctx, defaults(), protocol, format), modules: extraModules(ctx, defaults()),
+    }));
     pool.grow(threads);
     pool.retain(user);
     return pool;
@@ -32,16 +34,26 @@ export function nodeRuntime(defaults: () => Plugin[]): ParallelRuntime {
 }
 
 /**
- * Workers build their Context from the default plugins, so they read a layer the way
- * this thread would only when this Context has nothing else (no extra or replaced
- * plugin: a third-party format stays on this thread), and never mem://, whose objects live in this thread.
+ * Workers build their Context from the default plugins and the modules of the extra ones
+ * (PluginDescriptor.module), so they read a layer the way this thread would only when
+ * every other plugin of this Context came with a module (the CLI's --plugin ones do; a
+ * plugin object made in code without one keeps its reads on this thread), and never
+ * mem://, whose objects live in this thread.
  */
 function workersCanRead(ctx: Context, defaults: readonly Plugin[], protocol: string, format: string): boolean {
   if (protocol === "mem") return false;
   const known = new Set(defaults);
-  if (!ctx.plugins.every((p) => known.has(p))) return false;
+  if (!ctx.plugins.every((p) => known.has(p) || typeof p.module === "string")) return false;
   return ctx.plugins.some((p) => p.kind === "storage" && p.protocols.includes(protocol)) &&
     ctx.plugins.some((p) => p.kind === "format" && p.names.includes(format));
+}
+
+/** The modules of this Context's plugins beyond the defaults, once each, in order. */
+function extraModules(ctx: Context, defaults: readonly Plugin[]): string[] {
+  const known = new Set(defaults);
+  const out: string[] = [];
+  for (const p of ctx.plugins) if (!known.has(p) && p.module && !out.includes(p.module)) out.push(p.module);
+  return out;
 }
 
 /** The pool seen by one volume asking for `threads`: jobs are split for that many threads. */

@@ -67,6 +67,8 @@ export interface WorkerPoolOptions {
   threads: number;
   /** Which formats on which storage protocols the workers can open (see ChunkPainter.supports). */
   supports: (protocol: string, format: string) => boolean;
+  /** Plugin modules (PluginDescriptor.module) each thread imports, in order, ahead of the default plugins. */
+  modules?: readonly string[];
 }
 
 export class WorkerPool implements ChunkPainter, ContextResource {
@@ -76,10 +78,12 @@ export class WorkerPool implements ChunkPainter, ContextResource {
   private readonly users = new Set<object>();
   private nextId = 1;
   private readonly canOpen: (protocol: string, format: string) => boolean;
+  private readonly modules: readonly string[];
 
   constructor(opts: WorkerPoolOptions) {
     this.size = checkThreads(opts.threads);
     this.canOpen = opts.supports;
+    this.modules = [...(opts.modules ?? [])];
   }
 
   get threads(): number {
@@ -166,7 +170,7 @@ export class WorkerPool implements ChunkPainter, ContextResource {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerEntry());
+    const worker = new Worker(workerEntry(), { workerData: { modules: this.modules } });
     liveThreads++;
     const slot: Slot = { worker, jobs: new Map(), dead: false };
     worker.on("message", (m: FromWorker) => this.onMessage(slot, m));

@@ -8,8 +8,8 @@
  * thread is the unit of parallelism, and a fresh buffer per chunk costs more than the
  * inflate on machines where new memory is slow to fault in.
  */
-import { parentPort } from "node:worker_threads";
-import { Bbox, Context, copyBox, dtypeInfo, fortranStrides, isCloudVolumeError, type VolumeArray } from "@cloudvolume/core";
+import { parentPort, workerData } from "node:worker_threads";
+import { Bbox, Context, copyBox, dtypeInfo, fortranStrides, isCloudVolumeError, type Plugin, type VolumeArray } from "@cloudvolume/core";
 import { ChunkedVolume, type PaintJob, type TransferStats } from "@cloudvolume/chunks";
 import { createDiskCache } from "@cloudvolume/storage-file";
 import { defaultPlugins } from "./index.js";
@@ -18,7 +18,17 @@ import { PROTOCOL_VERSION, type FromWorker, type Job, type LayerRef, type ToWork
 const port = parentPort;
 if (!port) throw new Error("cloudvolume's worker.js runs inside a worker thread of the pool; do not run it directly");
 
-const ctx = new Context({ plugins: defaultPlugins() });
+// The pool's Context may hold plugins beyond the defaults: each came with the module it can
+// be imported from again (PluginDescriptor.module), and they go first, as on the caller's side.
+const modules: string[] = (workerData as { modules?: string[] } | null)?.modules ?? [];
+const extra: Plugin[] = [];
+for (const m of modules) {
+  const ns = (await import(m)) as { default?: Plugin | Plugin[]; plugins?: Plugin[] };
+  const exported = ns.default ?? ns.plugins;
+  if (!exported) throw new Error(`plugin module ${m} has no default export or \`plugins\``);
+  extra.push(...(Array.isArray(exported) ? exported : [exported]));
+}
+const ctx = new Context({ plugins: [...extra, ...defaultPlugins()] });
 /** Layers opened in this thread, by URL + info + options; the oldest is closed past MAX_OPEN. */
 const open = new Map<string, Promise<ChunkedVolume>>();
 const MAX_OPEN = 8;

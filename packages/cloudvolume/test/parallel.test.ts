@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { Worker } from "node:worker_threads";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Bbox, Context, DATA_TYPES, bytesOf, dtypeInfo, isCloudVolumeError, viewAs, type DataType, type TypedArray } from "@cloudvolume/core";
+import { Bbox, Context, DATA_TYPES, bytesOf, dtypeInfo, isCloudVolumeError, viewAs, type DataType, type Plugin, type TypedArray } from "@cloudvolume/core";
 import { fixturePath, hasFixture, randomVoxelBytes, readGroundTruth, tempDir, runNodeScript } from "@cloudvolume/testing";
 import { CloudVolume, defaultPlugins, liveWorkerThreads, type ProgressInfo } from "../src/index.js";
 import { progressBar } from "../src/progress-bar.js";
@@ -101,6 +101,24 @@ describe("parallel download", () => {
       expect(sameBytes((await serial.download(bounds)).data, data), dtype).toBe(true);
       expect(liveWorkerThreads(), "workers did the reading").toBeGreaterThan(0);
     }
+  });
+
+  it("a plugin that names its module (PluginDescriptor.module) reads on the workers too; one without stays on this thread", async () => {
+    const { url, data, bounds } = await makeLayer("uint16");
+    const dir = url.slice("file://".length);
+    const moduleUrl = pathToFileURL(join(pkg, "test", "plugin-modules", "alias-storage.mjs")).href;
+    const alias = (await import(moduleUrl)).default as Plugin;
+    process.env.CV_ALIAS_ROOT = dirname(dir); // the module maps alias://<name> to $CV_ALIAS_ROOT/<name>; workers see the same env
+    const aliasUrl = `alias://${basename(dir)}`;
+    expect(liveWorkerThreads()).toBe(0);
+    const here = await open(aliasUrl, { plugins: [alias], parallel: 2 });
+    expect(sameBytes((await here.download(bounds)).data, data), "without a module").toBe(true);
+    expect(liveWorkerThreads(), "a plugin without a module keeps the reads on this thread").toBe(0);
+    const there = await open(aliasUrl, { plugins: [{ ...alias, module: moduleUrl } as Plugin], parallel: 2 });
+    const cut = await there.download(bounds);
+    expect(cut.data.buffer instanceof SharedArrayBuffer).toBe(true);
+    expect(sameBytes(cut.data, data), "with its module, on the workers").toBe(true);
+    expect(liveWorkerThreads(), "the workers imported the module and did the reading").toBeGreaterThan(0);
   });
 
   it.runIf(hasFixture("pc_image_u8_sharded") && hasFixture("pc_seg_u64_cseg_sharded"))("reads CloudVolume's sharded fixtures like the ground truth", async () => {

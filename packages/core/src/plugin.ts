@@ -9,7 +9,19 @@ import type { FormatDriver } from "./format.js";
  * implementation lazily (loaders.gl's pattern), so a bundle that lists a plugin
  * it never uses pays almost nothing for it.
  */
-export interface StoragePlugin {
+/** What every plugin descriptor has. */
+export interface PluginDescriptor {
+  readonly package: string;
+  /**
+   * Where a worker thread can import this plugin again: a module specifier (a file URL,
+   * or a package name resolvable from the cloudvolume package) whose default export is
+   * the Plugin or an array of Plugins. A Context whose extra plugins all have one reads
+   * in parallel on worker threads; without it those reads stay on the calling thread.
+   */
+  readonly module?: string;
+}
+
+export interface StoragePlugin extends PluginDescriptor {
   readonly kind: "storage";
   readonly protocols: readonly string[];
   readonly package: string;
@@ -18,7 +30,7 @@ export interface StoragePlugin {
 export type StorageFactory = (url: ParsedUrl, ctx: Context) => KeyValueStore | Promise<KeyValueStore>;
 
 /** An array codec: a Precomputed `encoding` (raw, compressed_segmentation, png, ...). */
-export interface CodecPlugin {
+export interface CodecPlugin extends PluginDescriptor {
   readonly kind: "codec";
   readonly names: readonly string[];
   readonly package: string;
@@ -26,7 +38,7 @@ export interface CodecPlugin {
 }
 
 /** A byte-stream codec: transfer compression (gzip, br, zstd). */
-export interface CompressionPlugin {
+export interface CompressionPlugin extends PluginDescriptor {
   readonly kind: "compression";
   /** Names and Content-Encoding values it handles ("gzip", "br"). */
   readonly names: readonly string[];
@@ -38,7 +50,7 @@ export interface CompressionPlugin {
  * A data format (precomputed, zarr, ...): `names` are its URL schemes
  * (`name://protocol://path`); load() gives the driver the chunk engine opens layers with.
  */
-export interface FormatPlugin<D extends FormatDriver = FormatDriver> {
+export interface FormatPlugin<D extends FormatDriver = FormatDriver> extends PluginDescriptor {
   readonly kind: "format";
   readonly names: readonly string[];
   readonly package: string;
