@@ -1,5 +1,6 @@
 import type { CompressionPlugin } from "@cloudvolume/core";
 import { GZIP_NAME, GZIP_PACKAGE } from "./common.js";
+import { ZLIB_NAME, ZLIB_PACKAGE } from "./zlib-common.js";
 
 /**
  * Browser / worker / edge entry (the package's `default` export condition): gzip on
@@ -16,5 +17,21 @@ export function gzip(): CompressionPlugin {
     names: [GZIP_NAME],
     package: GZIP_PACKAGE,
     load: async () => (await import("./web.js")).gzipCodec,
+  };
+}
+
+export { zlibCodec } from "./zlib-web.js";
+export { ZLIB_SUFFIX, DEFAULT_ZLIB_LEVEL } from "./zlib-common.js";
+
+/**
+ * Plugin descriptor for zlib streams (RFC 1950), the `zlib` compressor of zarr and n5
+ * (numcodecs' Zlib). Not a Precomputed transfer compression.
+ */
+export function zlib(): CompressionPlugin {
+  return {
+    kind: "compression",
+    names: [ZLIB_NAME],
+    package: ZLIB_PACKAGE,
+    load: async () => (await import("./zlib-web.js")).zlibCodec,
   };
 }

@@ -1,5 +1,6 @@
 import type { CompressionPlugin } from "@cloudvolume/core";
 import { GZIP_NAME, GZIP_PACKAGE } from "./common.js";
+import { ZLIB_NAME, ZLIB_PACKAGE } from "./zlib-common.js";
 
 /**
  * Node entry (the package's `node` export condition): gzip on node:zlib, decoding on
@@ -16,5 +17,21 @@ export function gzip(): CompressionPlugin {
     names: [GZIP_NAME],
     package: GZIP_PACKAGE,
     load: async () => (await import("./zlib.js")).gzipCodec,
+  };
+}
+
+export { zlibCodec, type NodeZlibCodec } from "./zlib-node.js";
+export { ZLIB_SUFFIX, DEFAULT_ZLIB_LEVEL } from "./zlib-common.js";
+
+/**
+ * Plugin descriptor for zlib streams (RFC 1950), the `zlib` compressor of zarr and n5
+ * (numcodecs' Zlib). Not a Precomputed transfer compression.
+ */
+export function zlib(): CompressionPlugin {
+  return {
+    kind: "compression",
+    names: [ZLIB_NAME],
+    package: ZLIB_PACKAGE,
+    load: async () => (await import("./zlib-node.js")).zlibCodec,
   };
 }

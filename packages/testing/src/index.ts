@@ -10,3 +10,4 @@ export * from "./counting-store.js";
 export * from "./assertions.js";
 export * from "./random.js";
 export * from "./flat-format.js";
+export * from "./numcodecs.js";
