@@ -1,4 +1,4 @@
-import { CloudVolumeError, type ByteCodec } from "@cloudvolume/core";
+import { CloudVolumeError, concatBytes, type ByteCodec } from "@cloudvolume/core";
 // A webpack UMD (CommonJS) bundle of xz-embedded compiled to WebAssembly (the wasm is inlined
 // as a data: URL); its `stream/web` import is mapped away for browsers by its package.json.
 import xzDecompress from "xz-decompress";
@@ -31,13 +31,7 @@ async function readAll(stream: ReadableStream<Uint8Array>, hint?: number): Promi
     total += value.byteLength;
   }
   if (parts.length === 1 && (hint === undefined || hint === total)) return parts[0];
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 export const xzCodec: ByteCodec = {
