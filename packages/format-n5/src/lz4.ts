@@ -1,4 +1,5 @@
-import { CloudVolumeError, type ByteCodec } from "@cloudvolume/core";
+import { concatBytes, CloudVolumeError, type ByteCodec } from "@cloudvolume/core";
+import { Lz4FormatError, lz4DecodeBlock as decodeBlock } from "@cloudvolume/codec-lz4";
 
 /*
  * N5's lz4 compression as n5-java writes it (Lz4Compression wraps the block data in lz4-java's
@@ -70,53 +71,14 @@ export function lz4BlockChecksum(b: Uint8Array): number {
 
 // ---- LZ4 block format ---------------------------------------------------------------------
 
-export class Lz4FormatError extends Error {}
-
-/** Decode one LZ4 block into exactly `out` (its original length). */
+/**
+ * Decode one LZ4 block into exactly `out` (its original length). The block decoder is
+ * @cloudvolume/codec-lz4's (strict: every length and offset checked); n5-java's frames
+ * say the original length, so anything else is an error here.
+ */
 export function lz4DecodeBlock(src: Uint8Array, out: Uint8Array): void {
-  let i = 0, o = 0;
-  const n = src.length, m = out.length;
-  for (;;) {
-    if (i >= n) throw new Lz4FormatError("LZ4 block ends before its last sequence");
-    const token = src[i++];
-    let lit = token >>> 4;
-    if (lit === 15) {
-      let b: number;
-      do {
-        if (i >= n) throw new Lz4FormatError("LZ4 block ends inside a literal length");
-        b = src[i++];
-        lit += b;
-      } while (b === 255);
-    }
-    if (i + lit > n || o + lit > m) throw new Lz4FormatError("LZ4 literals run past the end of the block or of the output");
-    out.set(src.subarray(i, i + lit), o);
-    i += lit;
-    o += lit;
-    if (i === n) break; // the last sequence has literals only
-    if (i + 2 > n) throw new Lz4FormatError("LZ4 block ends inside a match offset");
-    const offset = src[i] | (src[i + 1] << 8);
-    i += 2;
-    if (offset === 0 || offset > o) throw new Lz4FormatError(`LZ4 match offset ${offset} points before the start of the output`);
-    let len = token & 15;
-    if (len === 15) {
-      let b: number;
-      do {
-        if (i >= n) throw new Lz4FormatError("LZ4 block ends inside a match length");
-        b = src[i++];
-        len += b;
-      } while (b === 255);
-    }
-    len += 4;
-    if (o + len > m) throw new Lz4FormatError("LZ4 match runs past the end of the output");
-    let from = o - offset;
-    if (len <= offset) {
-      out.copyWithin(o, from, from + len);
-      o += len;
-    } else {
-      for (let k = 0; k < len; k++) out[o++] = out[from++];
-    }
-  }
-  if (o !== m) throw new Lz4FormatError(`LZ4 block decoded to ${o} bytes, its frame says ${m}`);
+  const n = decodeBlock(src, out);
+  if (n !== out.length) throw new Lz4FormatError(`LZ4 block decoded to ${n} bytes, its frame says ${out.length}`);
 }
 
 const MIN_MATCH = 4, LAST_LITERALS = 5, MF_LIMIT = 12, HASH_LOG = 14;
@@ -226,13 +188,7 @@ export function decodeLz4BlockStream(b: Uint8Array, decodedSize?: number): Uint8
     total += olen;
   }
   if (parts.length === 1 && (decodedSize === undefined || decodedSize === total)) return parts[0].slice();
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts, total);
 }
 
 /** Encode as LZ4BlockOutputStream(out, blockSize) does: frames of at most blockSize bytes, then the empty frame. */
