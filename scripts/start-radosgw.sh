@@ -26,7 +26,23 @@ SECRET_KEY=cloudvolume-test-secret-0123456789
 CONF="$DIR/ceph.conf"
 CEPH=(ceph -c "$CONF" --connect-timeout 10)
 
+FAILURE_FILE="$ROOT/.tmp/radosgw.failed"
+
 log() { echo "radosgw: $*" >&2; }
+
+# On any failure, leave an account for the S3 tests to print (CI shows failing tests
+# first): the failing line and the tails of the daemons' logs.
+on_failure() {
+  local status=$? line=$1
+  mkdir -p "$ROOT/.tmp"
+  {
+    echo "start-radosgw.sh failed (exit $status) at line $line: $BASH_COMMAND"
+    for f in "$DIR"/log/*.log; do
+      [[ -f $f ]] && { echo "--- $f"; tail -n 15 "$f"; }
+    done
+  } >"$FAILURE_FILE" 2>/dev/null || true
+  cat "$FAILURE_FILE" >&2 || true
+}
 
 answers() { curl -s -o /dev/null --max-time 2 "$ENDPOINT/" 2>/dev/null; }
 
@@ -62,6 +78,8 @@ if [[ "${1:-}" == "stop" ]]; then
   exit 0
 fi
 
+trap 'on_failure $LINENO' ERR
+rm -f "$FAILURE_FILE"
 start=$(date +%s%N)
 
 if answers && [[ -f $DIR/run/rgw.pid ]] && kill -0 "$(cat "$DIR/run/rgw.pid")" 2>/dev/null; then
@@ -73,12 +91,25 @@ fi
 if ! command -v radosgw >/dev/null || ! command -v ceph-mon >/dev/null || ! command -v ceph-osd >/dev/null || ! command -v curl >/dev/null; then
   log "installing radosgw ceph-mon ceph-osd from Debian"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q >/dev/null
-  apt-get install -y -q --no-install-recommends radosgw ceph-mon ceph-osd curl >/dev/null
+  # A machine that has just booted may still hold dpkg's lock (unattended upgrades) and a
+  # mirror may drop a request: wait for the lock and try the install three times.
+  installed=false
+  for attempt in 1 2 3; do
+    if apt-get -o DPkg::Lock::Timeout=300 update -q >/dev/null &&
+      apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends radosgw ceph-mon ceph-osd curl >/dev/null; then
+      installed=true
+      break
+    fi
+    log "install attempt $attempt failed; retrying"
+    sleep $((attempt * 5))
+  done
+  $installed || log "could not install radosgw ceph-mon ceph-osd from Debian"
+  $installed
 fi
 
 if answers; then
-  log "something else already answers on $ENDPOINT; set RADOSGW_PORT" && exit 1
+  log "something else already answers on $ENDPOINT; set RADOSGW_PORT"
+  false
 fi
 
 # A fresh cluster every time: memstore's data died with the old OSD anyway.
@@ -147,14 +178,13 @@ ceph-osd -c "$CONF" -i "$OSD_ID" --pid-file "$DIR/run/osd.pid" </dev/null >>"$DI
 
 radosgw -c "$CONF" -n client.rgw --pid-file "$DIR/run/rgw.pid" </dev/null >>"$DIR/log/rgw-stdio.log" 2>&1
 
-for _ in $(seq 600); do
+for _ in $(seq 1200); do
   answers && break
   sleep 0.1
 done
 if ! answers; then
-  log "gateway did not answer on $ENDPOINT within 60 s; logs in $DIR/log:"
-  tail -n 30 "$DIR/log/"*.log >&2 || true
-  exit 1
+  log "gateway did not answer on $ENDPOINT within 120 s; logs in $DIR/log"
+  false
 fi
 
 radosgw-admin -c "$CONF" -n client.admin user create --uid=cloudvolume-test --display-name="cloudvolume test" \

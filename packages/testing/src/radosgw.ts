@@ -34,7 +34,14 @@ export function radosgwEnv(): RadosgwEnv | undefined {
   return { endpoint, accessKeyId, secretAccessKey };
 }
 
-const MISSING = `no radosgw: run scripts/start-radosgw.sh (it writes ${RADOSGW_ENV_FILE})`;
+export const RADOSGW_FAILURE_FILE = resolve(REPO_ROOT, ".tmp", "radosgw.failed");
+
+/** Why there is no radosgw: the start script's own account of its last failure, when it left one. */
+function missingMessage(): string {
+  const base = `no radosgw: run scripts/start-radosgw.sh (it writes ${RADOSGW_ENV_FILE})`;
+  if (!existsSync(RADOSGW_FAILURE_FILE)) return base;
+  return `${base}\nthe last start failed:\n${readFileSync(RADOSGW_FAILURE_FILE, "utf8").slice(-4000)}`;
+}
 
 /**
  * `describe` for tests that need radosgw. Without one, CI (CI=true) gets a FAILING test
@@ -50,11 +57,11 @@ export function describeRadosgw(name: string, fn: (env: RadosgwEnv) => void): vo
   if (process.env.CI) {
     describe(name, () => {
       it("needs a running radosgw", () => {
-        throw new Error(MISSING);
+        throw new Error(missingMessage());
       });
     });
   } else {
-    describe.skip(`${name} (${MISSING})`, () => {
+    describe.skip(`${name} (no radosgw: run scripts/start-radosgw.sh)`, () => {
       it("needs a running radosgw", () => undefined);
     });
   }
