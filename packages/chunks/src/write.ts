@@ -43,6 +43,22 @@ export function asInput(vol: ChunkedVolume, data: VolumeArray | TypedArray, bbox
   return { data: a.data, shape: shape as [number, number, number, number], stride: [1, shape[0], shape[0] * shape[1], shape[0] * shape[1] * shape[2]], dtype: vol.dtype };
 }
 
+/** A write off the chunk grid is an ALIGNMENT error unless nonAlignedWrites. */
+function checkChunkAlignment(vol: ChunkedVolume, bbox: Bbox, mip: number): void {
+  const chunkSize = vol.chunkSize(mip);
+  const offset = vol.voxelOffset(mip);
+  const bounds = vol.bounds(mip);
+  if (bbox.isAlignedTo(chunkSize, offset, bounds) || vol.options.nonAlignedWrites) return;
+  const expanded = bbox.expandToChunkSize(chunkSize, offset).clamp(bounds);
+  const shrunk = bbox.shrinkToChunkSize(chunkSize, offset);
+  throw new CloudVolumeError(
+    "ALIGNMENT",
+    `write ${bbox} is not aligned to the ${chunkSize.join("x")} chunk grid at offset ${offset.join(",")} (mip ${mip}); ` +
+      `align it (e.g. ${expanded} or ${shrunk}) or pass nonAlignedWrites: true`,
+    { url: vol.url, mip, bbox: bbox.toString() },
+  );
+}
+
 export async function upload(vol: ChunkedVolume, bboxLike: BboxLike, data: VolumeArray | TypedArray, io: IoOptions = {}): Promise<void> {
   const mip = vol.mipIndex(io.mip);
   vol.assertMipWritable(mip);
@@ -59,19 +75,10 @@ export async function upload(vol: ChunkedVolume, bboxLike: BboxLike, data: Volum
     srcOffset = [cropped.min[0] - bbox.min[0], cropped.min[1] - bbox.min[1], cropped.min[2] - bbox.min[2]];
     bbox = cropped;
   }
-  if (vol.isSharded(mip)) return uploadSharded(vol, bbox, src, srcOffset, mip, io.signal, io.onChunk);
+  if (vol.isSharded(mip)) return uploadSharded(vol, bbox, src, srcOffset, mip, io.signal, io.onChunk, io.fillMissing);
   const chunkSize = vol.chunkSize(mip);
   const offset = vol.voxelOffset(mip);
-  if (!bbox.isAlignedTo(chunkSize, offset, bounds) && !vol.options.nonAlignedWrites) {
-    const expanded = bbox.expandToChunkSize(chunkSize, offset).clamp(bounds);
-    const shrunk = bbox.shrinkToChunkSize(chunkSize, offset);
-    throw new CloudVolumeError(
-      "ALIGNMENT",
-      `write ${bbox} is not aligned to the ${chunkSize.join("x")} chunk grid at offset ${offset.join(",")} (mip ${mip}); ` +
-        `align it (e.g. ${expanded} or ${shrunk}) or pass nonAlignedWrites: true`,
-      { url: vol.url, mip, bbox: bbox.toString() },
-    );
-  }
+  checkChunkAlignment(vol, bbox, mip);
   const p = await vol.writer(mip);
   const byteCodec = await vol.ctx.compression(vol.writeCompression(mip));
   const cacheControl = vol.cacheControl();
@@ -137,9 +144,12 @@ export function wholeShards(vol: ChunkedVolume, sh: ShardedChunks, bbox: Bbox, m
  * deleteBlackUploads, background chunks are left out and a shard left empty is deleted.
  * The transfer `compress` option does not apply: the shard's own encoding decides.
  */
-async function uploadSharded(vol: ChunkedVolume, bbox: Bbox, src: VolumeArray, srcOffset: Vec3, mip: number, signal?: AbortSignal, onChunk?: () => void): Promise<void> {
+async function uploadSharded(vol: ChunkedVolume, bbox: Bbox, src: VolumeArray, srcOffset: Vec3, mip: number, signal?: AbortSignal, onChunk?: () => void, fillMissing?: boolean): Promise<void> {
   const sh = vol.shards(mip);
-  const shards = wholeShards(vol, sh, bbox, mip, "write");
+  if (sh.patchable) {
+    checkChunkAlignment(vol, bbox, mip);
+  }
+  const shards = sh.patchable ? sh.shardsTouching(bbox) : wholeShards(vol, sh, bbox, mip, "write");
   const p = await vol.writer(mip);
   const bpv = dtypeInfo(vol.dtype).bytes;
   const channels = vol.numChannels;
@@ -148,14 +158,27 @@ async function uploadSharded(vol: ChunkedVolume, bbox: Bbox, src: VolumeArray, s
   const bgPattern = scalarBytes(vol.dtype, vol.background(mip));
   const cacheControl = vol.cacheControl();
   await mapConcurrent(shards, 2, async (shard) => {
+    // A patchable shard keeps the stored bytes of chunks the write does not cover whole.
+    const outside = shard.chunks.filter((c) => !bbox.containsBbox(c));
+    const stored = outside.length > 0 ? await sh.getMany(outside.map((c) => sh.locate(c).id), { signal }) : new Map<bigint, Uint8Array>();
     const payloads = await mapConcurrent(shard.chunks, vol.concurrency, async (chunk) => {
+      const overlap = chunk.intersection(bbox);
+      if (overlap.isEmpty()) return stored.get(sh.locate(chunk).id);
       const cs = chunk.size();
       const buf = vol.pool.acquire(cs[0] * cs[1] * cs[2] * channels * bpv);
       try {
+        if (!overlap.equals(chunk)) {
+          // Partial chunk (non-aligned write): start from what the shard stores.
+          const id = sh.locate(chunk).id;
+          const old = stored.get(id);
+          if (old) await vol.decodeChunk(old, chunk, mip, p.codec, `${sh.keyOf(shard.shard)} (chunk ${id})`, buf, vol.edgeForm(p), p.params);
+          else if (fillMissing ?? vol.options.fillMissing) fillPattern(buf, bgPattern);
+          else throw new CloudVolumeError("NOT_FOUND", `non-aligned write needs chunk ${chunk} of shard ${sh.keyOf(shard.shard)}, which is missing; pass fillMissing: true to treat it as background`, { url: vol.url, key: sh.keyOf(shard.shard), mip });
+        }
         copyBox({
           src: srcBytes, srcShape,
-          srcOrigin: [chunk.min[0] - bbox.min[0] + srcOffset[0], chunk.min[1] - bbox.min[1] + srcOffset[1], chunk.min[2] - bbox.min[2] + srcOffset[2]],
-          dst: buf, dstShape: cs, dstOrigin: [0, 0, 0], size: cs, bytesPerVoxel: bpv, channels,
+          srcOrigin: [overlap.min[0] - bbox.min[0] + srcOffset[0], overlap.min[1] - bbox.min[1] + srcOffset[1], overlap.min[2] - bbox.min[2] + srcOffset[2]],
+          dst: buf, dstShape: cs, dstOrigin: [overlap.min[0] - chunk.min[0], overlap.min[1] - chunk.min[1], overlap.min[2] - chunk.min[2]], size: overlap.size(), bytesPerVoxel: bpv, channels,
         });
         if (vol.options.deleteBlackUploads && isUniform(buf, bgPattern)) return undefined;
         const encoded = await vol.encodeChunk(buf, chunk, mip, p, `${sh.keyOf(shard.shard)} (chunk ${chunk})`);
@@ -171,6 +194,6 @@ async function uploadSharded(vol: ChunkedVolume, bbox: Bbox, src: VolumeArray, s
       if (payload) entries.push([sh.locate(chunk).id, payload]);
     });
     await sh.writeShard(shard.shard, entries, { cacheControl, signal });
-    for (let i = 0; i < shard.chunks.length; i++) onChunk?.();
+    for (const chunk of shard.chunks) if (!chunk.intersection(bbox).isEmpty()) onChunk?.();
   }, signal);
 }

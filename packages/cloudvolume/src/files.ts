@@ -113,7 +113,7 @@ export async function uploadFromFile(vol: ChunkedVolume, bboxLike: BboxLike, pat
     throw new CloudVolumeError("OUT_OF_BOUNDS", `write ${bbox} is outside the bounds ${bounds} at mip ${mip}; pass autocrop: true to write only the part inside`, { url: vol.url, mip, bbox: bbox.toString() });
   }
   const inside = bbox.clamp(bounds);
-  if (vol.isSharded(mip)) {
+  if (vol.isSharded(mip) && !vol.shards(mip).patchable) {
     if (!inside.isEmpty()) wholeShards(vol, vol.shards(mip), inside, mip, "write");
   } else if (!vol.options.nonAlignedWrites && !inside.isEmpty() && !inside.isAlignedTo(vol.chunkSize(mip), vol.voxelOffset(mip), bounds)) {
     const cs: Vec3 = vol.chunkSize(mip);

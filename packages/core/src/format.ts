@@ -109,6 +109,13 @@ export interface ShardedChunks {
    * (parallel uploads split on it). Undefined when shards mix chunks from all over.
    */
   readonly brick?: Vec3;
+  /**
+   * Writes may cover part of a shard (zarr v3): the engine rebuilds each shard it touches
+   * from the new chunks and the stored bytes of the others (read-modify-write of that one
+   * shard object). Without it, a write must cover whole shards (Precomputed, sharded.md).
+   * Concurrent writers must still split their work on shard boundaries.
+   */
+  readonly patchable?: boolean;
   /** Which shard holds a chunk (a box of the grid, truncated at the bounds), and its id there. */
   locate(chunk: Bbox): { shard: string; id: bigint };
   /** The storage key of a shard, for messages and copies. */

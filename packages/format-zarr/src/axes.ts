@@ -110,8 +110,20 @@ export interface ChunkLayout {
   identity: boolean;
 }
 
-export function chunkLayout(map: AxisMap, chunks: readonly number[], order: "C" | "F", shape: readonly [number, number, number], channels: number): ChunkLayout {
-  const st = chunkStrides(chunks, order);
+/**
+ * Element strides of a chunk stored with its axes permuted: stored axis i is array axis
+ * `perm[i]`, in C order (zarr v3's transpose codec; v2's "F" order is the reversed
+ * permutation).
+ */
+export function permutedStrides(chunks: readonly number[], perm: readonly number[]): number[] {
+  const st = new Array<number>(chunks.length);
+  let s = 1;
+  for (let i = perm.length - 1; i >= 0; i--) { st[perm[i]] = s; s *= chunks[perm[i]]; }
+  return st;
+}
+
+/** `st`: element strides of the stored chunk per zarr axis (chunkStrides / permutedStrides). */
+export function chunkLayout(map: AxisMap, chunks: readonly number[], st: readonly number[], shape: readonly [number, number, number], channels: number): ChunkLayout {
   const pick = (a: number) => (a < 0 ? 0 : st[a]);
   const strides: [number, number, number, number] = [pick(map.x), pick(map.y), pick(map.z), pick(map.c)];
   let offset = 0;

@@ -3,7 +3,7 @@ import {
   type ArrayCodec, type ByteCodec, type ChunkSpec,
 } from "@cloudvolume/core";
 import { chunkLayout, moveElements, swapBytes, type AxisMap } from "./axes.js";
-import type { ZarrArrayMeta } from "./metadata.js";
+import type { ZarrDtype } from "./dtype.js";
 
 /**
  * Inflate on the calling thread into the engine's pooled buffer (ByteCodec.decodeInto)
@@ -12,21 +12,61 @@ import type { ZarrArrayMeta } from "./metadata.js";
  */
 const INFLATE_HERE_RATIO = 8;
 
-/**
- * The chunk codec of one zarr v2 array: stored bytes -> compressor (a Context
- * compression plugin, given the compressor configuration as params) -> the chunk's
- * elements in the array's order and byte order -> the engine's voxels (Fortran x, y, z,
- * c, little-endian), and back. The engine pads edge chunks (edgeChunks "padded"), so the
- * codec always sees whole chunks.
- */
-export function zarrChunkCodec(meta: ZarrArrayMeta, map: AxisMap, compressor: ByteCodec | undefined, fill: number | bigint): ArrayCodec {
-  const bpv = meta.dtype.itemsize;
-  const zarrBytes = meta.chunks.reduce((a, b) => a * b, 1) * bpv;
-  const params = meta.compressor ? { ...meta.compressor, typesize: bpv } : undefined;
-  const swap = meta.dtype.bigEndian === HOST_IS_LITTLE_ENDIAN;
-  const name = `zarr2 ${meta.compressor ? String(meta.compressor.id) : "raw"}`;
+/** One bytes -> bytes step of a chunk's encoding (a zarr v2 compressor; a zarr v3 bytes-to-bytes codec). */
+export interface ByteStage {
+  readonly name: string;
+  /** `size`: the decoded size when this is the last step undone (the chunk's element bytes). */
+  decode(bytes: Uint8Array, key: string, size?: number): Promise<Uint8Array>;
+  encode(bytes: Uint8Array): Promise<Uint8Array>;
+  /** Decode into `out` on the calling thread (a compressor with ByteCodec.decodeInto). */
+  decodeInto?(bytes: Uint8Array, out: Uint8Array, key: string): Uint8Array;
+}
 
-  const layoutOf = (chunk: ChunkSpec) => chunkLayout(map, meta.chunks, meta.order, chunk.shape, chunk.channels);
+/** A Context compression plugin as a ByteStage, given its codec configuration as params. */
+export function compressorStage(name: string, codec: ByteCodec, params: Readonly<Record<string, unknown>>): ByteStage {
+  return {
+    name,
+    decode: async (bytes, key, size) => codec.decode(bytes, { decodedSize: size, key, params }),
+    encode: async (bytes) => codec.encode(bytes, { params }),
+    decodeInto: codec.decodeInto ? (bytes, out, key) => codec.decodeInto!(bytes, out, { key }) : undefined,
+  };
+}
+
+/** How one array's chunks are stored, whatever the zarr version. */
+export interface ChunkEncoding {
+  /** For messages ("zarr2 blosc", "zarr3 bytes/gzip"). */
+  readonly name: string;
+  /** The stored chunk's shape, in zarr axes. */
+  readonly chunks: readonly number[];
+  /** Element strides of the stored chunk per zarr axis (its order or transposition). */
+  readonly strides: readonly number[];
+  readonly dtype: ZarrDtype;
+  /** Stored big-endian. */
+  readonly bigEndian: boolean;
+  /** Bytes -> bytes steps in encoding order. */
+  readonly stages: readonly ByteStage[];
+}
+
+/**
+ * The chunk codec of one zarr array: stored bytes -> the byte stages undone in reverse ->
+ * the chunk's elements in the stored order and byte order -> the engine's voxels
+ * (Fortran x, y, z, c, little-endian), and back. The engine pads edge chunks (edgeChunks
+ * "padded"), so the codec always sees whole chunks.
+ */
+export function zarrChunkCodec(enc: ChunkEncoding, map: AxisMap, fill: number | bigint): ArrayCodec {
+  const bpv = enc.dtype.itemsize;
+  const zarrBytes = enc.chunks.reduce((a, b) => a * b, 1) * bpv;
+  const swap = enc.bigEndian === HOST_IS_LITTLE_ENDIAN && bpv > 1;
+  const { name, stages } = enc;
+  const only = stages.length === 1 ? stages[0] : undefined;
+
+  const layoutOf = (chunk: ChunkSpec) => chunkLayout(map, enc.chunks, enc.strides, chunk.shape, chunk.channels);
+
+  const undo = async (bytes: Uint8Array, key: string): Promise<Uint8Array> => {
+    let b = bytes;
+    for (let i = stages.length - 1; i >= 0; i--) b = await stages[i].decode(b, key, i === 0 ? zarrBytes : undefined);
+    return b;
+  };
 
   return {
     name,
@@ -37,17 +77,17 @@ export function zarrChunkCodec(meta: ZarrArrayMeta, map: AxisMap, compressor: By
       if (out && out.byteLength !== voxelBytes) throw new CloudVolumeError("INVALID_ARGUMENT", `${name} decode: output buffer has ${out.byteLength} bytes, chunk ${chunk.key} needs ${voxelBytes}`, { key: chunk.key });
       let raw: Uint8Array;
       let owned = false; // raw is ours to modify (not the stored bytes)
-      if (!compressor) {
+      if (stages.length === 0) {
         raw = bytes;
-      } else if (out && layout.identity && !swap && compressor.decodeInto && bytes.byteLength * INFLATE_HERE_RATIO <= zarrBytes) {
-        raw = compressor.decodeInto(bytes, out, { key: chunk.key });
+      } else if (out && layout.identity && !swap && only?.decodeInto && bytes.byteLength * INFLATE_HERE_RATIO <= zarrBytes) {
+        raw = only.decodeInto(bytes, out, chunk.key ?? "");
         owned = true;
       } else {
-        raw = await compressor.decode(bytes, { decodedSize: zarrBytes, key: chunk.key, params });
-        owned = true;
+        raw = await undo(bytes, chunk.key ?? "");
+        owned = raw !== bytes && raw.buffer !== bytes.buffer;
       }
       if (raw.byteLength !== zarrBytes) {
-        throw chunkDecodeFailed(name, chunk, `decompresses to ${raw.byteLength} bytes, a ${meta.chunks.join("x")} chunk of ${meta.dtype.text} is ${zarrBytes}${raw.byteLength < zarrBytes ? " (truncated?)" : ""}`);
+        throw chunkDecodeFailed(name, chunk, `decodes to ${raw.byteLength} bytes, a ${enc.chunks.join("x")} chunk of ${enc.dtype.text} is ${zarrBytes}${raw.byteLength < zarrBytes ? " (truncated?)" : ""}`);
       }
       let voxels: Uint8Array;
       if (layout.identity) {
@@ -72,8 +112,10 @@ export function zarrChunkCodec(meta: ZarrArrayMeta, map: AxisMap, compressor: By
         moveElements(raw, voxels, layout, chunk.shape, chunk.channels, bpv, false);
       }
       if (swap) swapBytes(raw, bpv);
-      if (!compressor) return raw === voxels ? voxels.slice() : raw;
-      return compressor.encode(raw, { params });
+      if (stages.length === 0) return raw === voxels ? voxels.slice() : raw;
+      let b = raw;
+      for (const s of stages) b = await s.encode(b);
+      return b;
     },
   };
 }

@@ -21,6 +21,7 @@ export type DimensionSeparator = "." | "/";
 
 /** One zarr v2 array's `.zarray`, checked. */
 export interface ZarrArrayMeta {
+  readonly version: 2;
   /** The `.zarray` storage key (relative to the layer root). */
   readonly key: string;
   /** The array's path below the layer root ("" for an array at the root). */
@@ -65,7 +66,16 @@ function fillLiteral(text: string): string | undefined {
   return /"fill_value"\s*:\s*(-?\d+)\s*[,}]/.exec(text)?.[1];
 }
 
-function parseFill(v: unknown, dtype: ZarrDtype, text: string, key: string, url: string): number | bigint | null {
+/** A float's fill value from its bit pattern, "0x..." (zarr v3 fill values of floating types). */
+function floatFromHex(v: string, itemsize: number): number | undefined {
+  if (!/^0x[0-9a-fA-F]+$/.test(v) || v.length !== 2 + itemsize * 2) return undefined;
+  const dv = new DataView(new ArrayBuffer(8));
+  if (itemsize === 4) { dv.setUint32(0, parseInt(v.slice(2), 16)); return dv.getFloat32(0); }
+  dv.setBigUint64(0, BigInt(v));
+  return dv.getFloat64(0);
+}
+
+export function parseFill(v: unknown, dtype: ZarrDtype, text: string, key: string, url: string): number | bigint | null {
   if (v === null) return null;
   const t = dtype.dataType;
   if (dtype.bool) {
@@ -78,7 +88,9 @@ function parseFill(v: unknown, dtype: ZarrDtype, text: string, key: string, url:
     if (v === "NaN") return NaN;
     if (v === "Infinity") return Infinity;
     if (v === "-Infinity") return -Infinity;
-    throw invalid(key, url, "fill_value", `must be a number, "NaN", "Infinity", "-Infinity" or null for ${dtype.text}, got ${show(v)}`);
+    const bits = typeof v === "string" ? floatFromHex(v, dtype.itemsize) : undefined;
+    if (bits !== undefined) return bits;
+    throw invalid(key, url, "fill_value", `must be a number, "NaN", "Infinity", "-Infinity", a "0x..." bit pattern or null for ${dtype.text}, got ${show(v)}`);
   }
   const range = intRange(t)!;
   if (typeof v !== "number" || !Number.isInteger(v)) throw invalid(key, url, "fill_value", `must be an integer or null for ${dtype.text}, got ${show(v)}`);
@@ -125,7 +137,7 @@ export function parseZarray(json: unknown, text: string, key: string, path: stri
   if (!("fill_value" in o)) throw invalid(key, url, "fill_value", "is missing (use null for none)");
   const fill = parseFill(o.fill_value, dtype, text, key, url);
   return {
-    key, path, shape: shape as number[], chunks: chunks as number[], dtype, order: o.order, compressor: compressor as Record<string, unknown> | null,
+    version: 2, key, path, shape: shape as number[], chunks: chunks as number[], dtype, order: o.order, compressor: compressor as Record<string, unknown> | null,
     filters: filters as unknown[] | null, fill, separator: sep, json: o, text,
   };
 }

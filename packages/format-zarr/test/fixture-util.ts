@@ -25,25 +25,33 @@ export const cv = (...args: string[]) => runNodeScript(CLI, ["--plugin", PLUGIN_
 /** One array of the fixtures: where it is and its ground truth (C order over the zarr shape). */
 export interface FixtureArray {
   name: string;
+  version: 2 | 3;
   dir: string;
   shape: number[];
   dtype: string;
   truth: Uint8Array;
 }
 
-export function fixtureArrays(): { arrays: FixtureArray[]; skipped: { name: string; dir: string; why: string }[] } {
+const SINGLE: Record<2 | 3, string[]> = {
+  2: ["zarr2_u8_gzip", "zarr2_u16_blosc_forder", "zarr2_u16be_zstd", "zarr2_u64_raw_nested", "zarr2_f32_zlib_ragged_fill"],
+  3: ["zarr3_u8_gzip", "zarr3_f32_transpose_bigendian", "zarr3_u64_zstd_ragged", "thirdparty_zarr3_tensorstore_single_res"],
+};
+const COLLECTIONS: Record<2 | 3, string> = { 2: "thirdparty_zarr2_from_zarr_python", 3: "thirdparty_zarr3_from_zarrita" };
+
+/** The fixtures' zarr arrays of one version (never written by us) and the ones they mark as not numeric. */
+export function fixtureArrays(version: 2 | 3 = 2): { arrays: FixtureArray[]; skipped: { name: string; dir: string; why: string }[] } {
   const arrays: FixtureArray[] = [];
   const skipped: { name: string; dir: string; why: string }[] = [];
-  for (const f of ["zarr2_u8_gzip", "zarr2_u16_blosc_forder", "zarr2_u16be_zstd", "zarr2_u64_raw_nested", "zarr2_f32_zlib_ragged_fill"]) {
+  for (const f of SINGLE[version]) {
     const exp = JSON.parse(readFileSync(join(fixturePath(f), "expected.json"), "utf8"));
-    arrays.push({ name: f, dir: join(fixturePath(f), exp.array_path), shape: exp.ground_truth.shape, dtype: exp.ground_truth.dtype, truth: new Uint8Array(readFileSync(join(fixturePath(f), exp.ground_truth.file))) });
+    arrays.push({ name: f, version, dir: join(fixturePath(f), exp.array_path), shape: exp.ground_truth.shape, dtype: exp.ground_truth.dtype, truth: new Uint8Array(readFileSync(join(fixturePath(f), exp.ground_truth.file))) });
   }
-  const tp = "thirdparty_zarr2_from_zarr_python";
+  const tp = COLLECTIONS[version];
   const exp = JSON.parse(readFileSync(join(fixturePath(tp), "expected.json"), "utf8"));
   for (const [name, a] of Object.entries(exp.arrays as Record<string, { file?: string; shape: number[]; dtype: string; skipped?: string }>)) {
     const dir = join(fixturePath(tp), exp.root, name);
     if (a.skipped) skipped.push({ name: `${tp}/${name}`, dir, why: a.skipped });
-    else arrays.push({ name: `${tp}/${name}`, dir, shape: a.shape, dtype: a.dtype, truth: new Uint8Array(readFileSync(join(fixturePath(tp), a.file!))) });
+    else arrays.push({ name: `${tp}/${name}`, version, dir, shape: a.shape, dtype: a.dtype, truth: new Uint8Array(readFileSync(join(fixturePath(tp), a.file!))) });
   }
   return { arrays, skipped };
 }
@@ -103,4 +111,22 @@ export async function pool<T>(items: T[], limit: number, fn: (t: T, i: number) =
       await fn(items[i], i);
     }
   }));
+}
+
+/** zarrita returns F-order arrays with F strides: gather them into C order. */
+export function cOrderBytes(b: Uint8Array, shape: number[], stride: number[], bpv: number): Uint8Array {
+  const n = shape.length;
+  const c = new Array<number>(n);
+  let s = 1;
+  for (let i = n - 1; i >= 0; i--) { c[i] = s; s *= shape[i]; }
+  if (c.every((v, i) => v === stride[i] || shape[i] === 1)) return b;
+  const out = new Uint8Array(b.byteLength);
+  const idx = new Array<number>(n).fill(0);
+  for (let e = 0; e < s; e++) {
+    let src = 0;
+    for (let i = 0; i < n; i++) src += idx[i] * stride[i];
+    out.set(b.subarray(src * bpv, src * bpv + bpv), e * bpv);
+    for (let i = n - 1; i >= 0; i--) { if (++idx[i] < shape[i]) break; idx[i] = 0; }
+  }
+  return out;
 }

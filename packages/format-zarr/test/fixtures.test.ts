@@ -110,11 +110,4 @@ describe("zarr v2 fixtures through `cloudvolume download` (built CLI)", () => {
       });
     }, 120_000);
   }
-
-  it("a v3 array is a one-line error saying zarr v3 is not implemented yet", async () => {
-    const r = await cv("info", `zarr://file://${join(arrays[0].dir, "..", "..", "zarr3_u8_gzip", "data.zarr")}`);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/zarr v3 is not implemented yet/);
-  });
 });

@@ -74,12 +74,66 @@ describe("malformed metadata is INVALID_METADATA naming the file and the propert
   });
 });
 
-describe("zarr v3 is refused clearly", () => {
-  it("zarr:// on a zarr v3 array (zarr.json) and zarr3:// are UNSUPPORTED: not implemented yet", async () => {
-    const v3 = join(fixturePath("zarr3_u8_gzip"), "data.zarr");
-    await expectError(open(v3), "UNSUPPORTED", /zarr v3 is not implemented yet/, /zarr\.json/);
-    await expectError(ChunkedVolume.open(zarrContext(), `zarr3://file://${v3}`), "UNSUPPORTED", /zarr v3 is not implemented yet/);
-    await expectError(ChunkedVolume.open(zarrContext(), `zarr3://mem://x/new`, { info: { type: "image", data_type: "uint8", num_channels: 1, scales: [] } }), "UNSUPPORTED", /zarr v3 is not implemented yet/);
+const ZARR_JSON = {
+  zarr_format: 3, node_type: "array", shape: [4, 6, 8], data_type: "uint16",
+  chunk_grid: { name: "regular", configuration: { chunk_shape: [4, 6, 8] } },
+  chunk_key_encoding: { name: "default", configuration: { separator: "/" } },
+  fill_value: 0, codecs: [{ name: "bytes", configuration: { endian: "little" } }], attributes: {},
+};
+const SHARDING = (inner: unknown[], index: unknown[] = [{ name: "bytes", configuration: { endian: "little" } }, { name: "crc32c" }]) =>
+  ({ name: "sharding_indexed", configuration: { chunk_shape: [2, 3, 4], codecs: inner, index_codecs: index } });
+
+describe("zarr v3: malformed zarr.json is INVALID_METADATA naming the file and the property", () => {
+  const v3 = (dir: string) => ChunkedVolume.open(zarrContext(), `zarr3://file://${dir}`);
+  const cases: [string, unknown, RegExp][] = [
+    ["not JSON", "{ \"zarr_format\": 3", /zarr\.json .*is not JSON/],
+    ["shape[2] a string", { ...ZARR_JSON, shape: [4, 6, "8"] }, /zarr\.json .*shape\[2\] must be an integer/],
+    ["chunk_shape of another rank", { ...ZARR_JSON, chunk_grid: { name: "regular", configuration: { chunk_shape: [4, 6] } } }, /chunk_grid\.configuration\.chunk_shape must be a list of 3/],
+    ["data_type garbage", { ...ZARR_JSON, data_type: 7 }, /data_type must be a data type name/],
+    ["no fill_value", { ...ZARR_JSON, fill_value: undefined }, /fill_value is required/],
+    ["fill_value out of range", { ...ZARR_JSON, fill_value: -1 }, /fill_value -1 is out of range for uint16/],
+    ["bytes without endian", { ...ZARR_JSON, codecs: [{ name: "bytes" }] }, /codecs\[0\]\.configuration\.endian is required/],
+    ["gzip before bytes", { ...ZARR_JSON, codecs: [{ name: "gzip", configuration: { level: 1 } }, { name: "bytes", configuration: { endian: "little" } }] }, /codecs\[0\] gzip .* must come after the bytes codec/],
+    ["transpose not a permutation", { ...ZARR_JSON, codecs: [{ name: "transpose", configuration: { order: [0, 0, 1] } }, ...ZARR_JSON.codecs] }, /codecs\[0\]\.configuration\.order must be a permutation/],
+    ["gzip level", { ...ZARR_JSON, codecs: [...ZARR_JSON.codecs, { name: "gzip", configuration: { level: 12 } }] }, /codecs\[1\]\.configuration\.level must be an integer from 0 to 9/],
+    ["inner chunk that does not divide the shard", { ...ZARR_JSON, codecs: [{ ...SHARDING(ZARR_JSON.codecs), configuration: { ...SHARDING(ZARR_JSON.codecs).configuration, chunk_shape: [3, 3, 4] } }] }, /chunk_shape \[3,3,4\] must divide the shard shape/],
+    ["index_location", { ...ZARR_JSON, codecs: [{ ...SHARDING(ZARR_JSON.codecs), configuration: { ...SHARDING(ZARR_JSON.codecs).configuration, index_location: "middle" } }] }, /index_location must be "start" or "end"/],
+    ["separator", { ...ZARR_JSON, chunk_key_encoding: { name: "default", configuration: { separator: "-" } } }, /chunk_key_encoding\.configuration\.separator must be/],
+  ];
+  for (const [what, body, re] of cases) {
+    it(what, async () => {
+      const dir = tempDir("cv-zarr3-bad-");
+      writeJson(dir, "zarr.json", body);
+      const err = await expectError(v3(dir), "INVALID_METADATA", re);
+      expect(err.key).toBe("zarr.json");
+    });
+  }
+
+  it("an unknown codec is UNKNOWN_CODEC naming it; nested sharding and compressed indices are UNSUPPORTED", async () => {
+    const dir = tempDir("cv-zarr3-codec-");
+    writeJson(dir, "zarr.json", { ...ZARR_JSON, codecs: [...ZARR_JSON.codecs, { name: "lzma", configuration: {} }] });
+    await expectError(v3(dir), "UNKNOWN_CODEC", /codec "lzma"/, /zarr\.json/);
+    writeJson(dir, "zarr.json", { ...ZARR_JSON, codecs: [SHARDING([SHARDING(ZARR_JSON.codecs)])] });
+    await expectError(v3(dir), "UNSUPPORTED", /nested sharding/);
+    writeJson(dir, "zarr.json", { ...ZARR_JSON, codecs: [SHARDING(ZARR_JSON.codecs, [...ZARR_JSON.codecs, { name: "gzip", configuration: { level: 1 } }])] });
+    await expectError(v3(dir), "UNSUPPORTED", /compress the shard index/);
+    writeJson(dir, "zarr.json", { ...ZARR_JSON, data_type: "complex64" });
+    await expectError(v3(dir), "UNSUPPORTED", /data_type "complex64"/);
+  });
+
+  it("a group without multiscales says to open an array; nothing there is NOT_FOUND with key zarr.json", async () => {
+    const dir = tempDir("cv-zarr3-group-");
+    writeJson(dir, "zarr.json", { zarr_format: 3, node_type: "group", attributes: {} });
+    await expectError(v3(dir), "INVALID_METADATA", /without OME-NGFF multiscales/);
+    const err = await expectError(v3(tempDir("cv-zarr3-empty-")), "NOT_FOUND", /no zarr\.json/);
+    expect(err.key).toBe("zarr.json");
+  });
+
+  it("zarr2:// on a v3 array and zarr3:// on a v2 array say which version it is", async () => {
+    const v3dir = join(fixturePath("zarr3_u8_gzip"), "data.zarr");
+    await expectError(ChunkedVolume.open(zarrContext(), `zarr2://file://${v3dir}`), "INVALID_METADATA", /is a zarr v3 layer/);
+    const v2dir = join(fixturePath("zarr2_u8_gzip"), "data.zarr");
+    await expectError(ChunkedVolume.open(zarrContext(), `zarr3://file://${v2dir}`), "INVALID_METADATA", /is a zarr v2 layer/);
   });
 });
 

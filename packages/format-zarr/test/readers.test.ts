@@ -11,7 +11,7 @@ import { CloudVolume } from "../../cloudvolume/src/index.js";
 import { zarr } from "@cloudvolume/format-zarr";
 import { compressionPlugins } from "./helpers.js";
 import { PYTHON_NUMCODECS, NO_PYTHON_REASON } from "./python.js";
-import { sameBytes } from "./fixture-util.js";
+import { cOrderBytes, sameBytes } from "./fixture-util.js";
 
 /**
  * What we write, read by independent implementations: zarrita.js (npm, the JavaScript
@@ -81,24 +81,6 @@ const get = (c: Case) => {
   if (!w) written.set(c.name, (w = writeCase(c)));
   return w;
 };
-
-/** zarrita returns F-order arrays with F strides: gather them into C order. */
-function cOrderBytes(b: Uint8Array, shape: number[], stride: number[], bpv: number): Uint8Array {
-  const n = shape.length;
-  const c = new Array<number>(n);
-  let s = 1;
-  for (let i = n - 1; i >= 0; i--) { c[i] = s; s *= shape[i]; }
-  if (c.every((v, i) => v === stride[i] || shape[i] === 1)) return b;
-  const out = new Uint8Array(b.byteLength);
-  const idx = new Array<number>(n).fill(0);
-  for (let e = 0; e < s; e++) {
-    let src = 0;
-    for (let i = 0; i < n; i++) src += idx[i] * stride[i];
-    out.set(b.subarray(src * bpv, src * bpv + bpv), e * bpv);
-    for (let i = n - 1; i >= 0; i--) { if (++idx[i] < shape[i]) break; idx[i] = 0; }
-  }
-  return out;
-}
 
 describe("zarrita.js reads what we write", () => {
   for (const c of CASES) {
