@@ -55,7 +55,7 @@ export class PrecomputedLayer implements FormatLayer {
     let info: PrecomputedInfo;
     let redirected = false;
     if (opts.info) {
-      info = parseInfo(structuredClone(opts.info), given);
+      info = parseInfo(withOwnSharding(structuredClone(opts.info) as PrecomputedInfo), given);
     } else {
       const maxRedirects = opts.maxRedirects ?? 10;
       const seen = [normalizeUrl(parsed.storageUrl)];
@@ -244,3 +244,20 @@ export const precomputedDriver: FormatDriver = {
   name: "precomputed",
   open: (ctx, url, opts) => PrecomputedLayer.open(ctx, url, opts),
 };
+
+/**
+ * A new layer's info may come from another format's layer (`cp zarr3://... precomputed://`):
+ * a scale sharded there (zarr v3's sharding_indexed, presented as
+ * "zarr3_sharding_indexed") is sharded here with CloudVolume's parameters, as `--sharded`
+ * would. Any other unknown `@type` is left for parseInfo to refuse.
+ */
+function withOwnSharding(info: PrecomputedInfo): PrecomputedInfo {
+  for (const s of info.scales ?? []) {
+    const sh = s.sharding as Record<string, unknown> | undefined;
+    if (sh && typeof sh === "object" && sh["@type"] === "zarr3_sharding_indexed" && Array.isArray(s.chunk_sizes)) {
+      s.sharding = computeShardParamsForImage({ size: s.size, chunkSize: s.chunk_sizes[0], encoding: s.encoding, dtype: info.data_type }) as unknown as ScaleInfo["sharding"];
+      s.chunk_sizes = [s.chunk_sizes[0]];
+    }
+  }
+  return info;
+}

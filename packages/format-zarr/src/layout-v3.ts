@@ -85,8 +85,9 @@ export function shardingOf(s: LayerScaleInfo, i: number, url: string): { shape: 
     if (location !== "start" && location !== "end") throw infoError(url, `${at}.index_location`, `must be "start" or "end", got ${show(location)}`);
     return { shape: shape as unknown as Vec3, location };
   }
-  // `true`, or another format's sharding spec (a Precomputed source's): our default shards.
-  return { shape: defaultShardShape(s.size, chunk), location: "end" };
+  // `true`, or Precomputed's sharding spec (a `cp` from a sharded Precomputed layer): our default shards.
+  if (sh === true || (typeof sh === "object" && sh["@type"] === "neuroglancer_uint64_sharded_v1")) return { shape: defaultShardShape(s.size, chunk), location: "end" };
+  throw infoError(url, `scales[${i}].sharding`, `must be { "@type": "${ZARR3_SHARDING}", shard_shape, index_location } (or a Precomputed sharding spec, which becomes our default shards), got ${show(sh)}`);
 }
 
 /**

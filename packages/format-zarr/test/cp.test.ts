@@ -1,4 +1,4 @@
-import { readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fixturePath, readGroundTruth, tempDir } from "@cloudvolume/testing";
@@ -110,4 +110,67 @@ describe("cloudvolume cp precomputed <-> zarr", () => {
       expect(sameBytes(new Uint8Array(readFileSync(join(dir, "z", chunk))), new Uint8Array(readFileSync(join(srcDir, chunk)))), chunk).toBe(true);
     }
   }, 120_000);
+
+  it("pc_image_u8_multiscale -> zarr3:// --sharded (OME-NGFF 0.5, sharding_indexed) -> precomputed --sharded, every mip", async () => {
+    const dir = tempDir("cv-zarr3-cp-");
+    const src = fixturePath("pc_image_u8_multiscale");
+    const z = `zarr3://file://${join(dir, "ms.zarr")}`;
+    let r = await cv("cp", src, z, "--sharded");
+    expect(r.code, r.stderr).toBe(0);
+    const group = JSON.parse(readFileSync(join(dir, "ms.zarr", "zarr.json"), "utf8"));
+    expect(group).toMatchObject({ zarr_format: 3, node_type: "group", attributes: { ome: { version: "0.5" } } });
+    expect(group.attributes.ome.multiscales[0].datasets.map((d: { path: string }) => d.path)).toEqual(["0", "1", "2"]);
+    const info = JSON.parse(readFileSync(join(src, "info"), "utf8"));
+    for (const mip of [0, 1, 2]) {
+      const a = JSON.parse(readFileSync(join(dir, "ms.zarr", String(mip), "zarr.json"), "utf8"));
+      expect(a.codecs[0].name, `mip ${mip}`).toBe("sharding_indexed");
+      expect(a.codecs[0].configuration.chunk_shape).toEqual([...info.scales[mip].chunk_sizes[0]].reverse());
+    }
+    const back = `file://${join(dir, "back")}`;
+    r = await cv("cp", z, back, "--sharded");
+    expect(r.code, r.stderr).toBe(0);
+    const backInfo = JSON.parse(readFileSync(join(dir, "back", "info"), "utf8"));
+    expect(backInfo.scales.every((s: { sharding?: { "@type": string } }) => s.sharding?.["@type"] === "neuroglancer_uint64_sharded_v1")).toBe(true);
+    for (const [mip, s] of info.scales.entries()) {
+      const gt = readGroundTruth("pc_image_u8_multiscale", mip);
+      const bbox = [...s.voxel_offset, ...s.voxel_offset.map((o: number, d: number) => o + s.size[d])];
+      expect(sameBytes(await download(z, bbox, join(dir, `z${mip}.bin`), mip), gt.bytes), `zarr3 mip ${mip}`).toBe(true);
+      expect(sameBytes(await download(back, bbox, join(dir, `b${mip}.bin`), mip), gt.bytes), `precomputed mip ${mip}`).toBe(true);
+    }
+  }, 120_000);
+
+  it("a sharded Precomputed layer copies to a sharded zarr3 layer without flags (cp keeps the layout); --unsharded writes plain chunks", async () => {
+    const dir = tempDir("cv-zarr3-cp-sh-");
+    const src = fixturePath("pc_image_u8_sharded");
+    const info = JSON.parse(readFileSync(join(src, "info"), "utf8"));
+    const s = info.scales[0];
+    const bbox = [...s.voxel_offset, ...s.voxel_offset.map((o: number, d: number) => o + s.size[d])];
+    const gt = readGroundTruth("pc_image_u8_sharded");
+    const z = `zarr3://file://${join(dir, "a.zarr")}`;
+    let r = await cv("cp", src, z);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "a.zarr", "0", "zarr.json"), "utf8")).codecs[0].name).toBe("sharding_indexed");
+    expect(sameBytes(await download(z, bbox, join(dir, "a.bin")), gt.bytes)).toBe(true);
+    const plain = `zarr3://file://${join(dir, "b.zarr")}`;
+    r = await cv("cp", src, plain, "--unsharded");
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "b.zarr", "0", "zarr.json"), "utf8")).codecs.map((c: { name: string }) => c.name)).toEqual(["bytes", "blosc"]);
+    expect(sameBytes(await download(plain, bbox, join(dir, "b.bin")), gt.bytes)).toBe(true);
+    // zarr3 -> zarr3 keeps the sharded layout and copies the shard files as stored.
+    const again = join(dir, "c.zarr");
+    r = await cv("cp", z, `zarr3://file://${again}`);
+    expect(r.code, r.stderr).toBe(0);
+    const shards = readdirSync(join(dir, "a.zarr", "0", "c"), { recursive: true }).map(String).filter((f) => statSync(join(dir, "a.zarr", "0", "c", f)).isFile());
+    expect(shards.length).toBeGreaterThan(0);
+    for (const f of shards) expect(sameBytes(new Uint8Array(readFileSync(join(again, "0", "c", f))), new Uint8Array(readFileSync(join(dir, "a.zarr", "0", "c", f)))), f).toBe(true);
+  }, 120_000);
+
+  it("--sharded into zarr2:// is a one-line usage error, and nothing is created", async () => {
+    const dir = tempDir("cv-zarr2-cp-sh-");
+    const r = await cv("cp", fixturePath("pc_image_u8_raw"), `zarr2://file://${join(dir, "x")}`, "--sharded");
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/zarr2 format .* has no sharded storage/);
+    expect(existsSync(join(dir, "x", ".zarray")) || existsSync(join(dir, "x", ".zgroup"))).toBe(false);
+  }, 60_000);
 });
