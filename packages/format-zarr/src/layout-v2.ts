@@ -3,7 +3,7 @@ import { axisMap, type AxisOptions } from "./axes.js";
 import { dtypeText } from "./dtype.js";
 import { show } from "./errors.js";
 import { parseJsonFile, parseMultiscales, parseZarray, type DimensionSeparator, type ZarrArrayMeta } from "./metadata.js";
-import { checkInfo, infoError, join, ngffMultiscale, reparse, serialize, ZYX, type Mip, type ZarrAttachment, type ZarrGroup } from "./present.js";
+import { checkInfo, infoError, join, ngffMultiscale, reparse, serialize, withType, ZYX, type Mip, type ZarrAttachment, type ZarrGroup } from "./present.js";
 
 /*
  * zarr v2 layers: an array's .zarray at the URL (one mip), or a group whose .zattrs hold
@@ -136,7 +136,7 @@ export function toZarr2Metadata(info: LayerInfo, existing: Mip[], group: ZarrGro
   const prevAttrs = group?.attrs ?? {};
   const prevList = Array.isArray(prevAttrs.multiscales) ? (prevAttrs.multiscales as Record<string, unknown>[]) : [];
   const multiscaleJson = ngffMultiscale(info, mips, prevList[0], group?.multiscale, "0.4");
-  const attrs = { ...prevAttrs, multiscales: [multiscaleJson, ...prevList.slice(1)] };
+  const attrs = withType({ ...prevAttrs, multiscales: [multiscaleJson, ...prevList.slice(1)] }, info);
   writes.push([".zgroup", serialize({ zarr_format: 2 })]);
   writes.push([".zattrs", serialize(attrs)]);
   const multiscale = parseMultiscales(attrs, ".zattrs", url)!;

@@ -3,7 +3,7 @@ import { axisMap, type AxisOptions } from "./axes.js";
 import { show } from "./errors.js";
 import { getJson, resized, type ZarrDriverOptions } from "./layout-v2.js";
 import { parseJsonFile, parseMultiscales, type NgffAxis } from "./metadata.js";
-import { checkInfo, infoError, join, ngffMultiscale, reparse, serialize, ZARR3_SHARDING, ZYX, type Mip, type ZarrAttachment, type ZarrGroup } from "./present.js";
+import { checkInfo, infoError, join, ngffMultiscale, reparse, serialize, withType, ZARR3_SHARDING, ZYX, type Mip, type ZarrAttachment, type ZarrGroup } from "./present.js";
 import { groupAttributes, ngffAttributes, parseZarr3Array, type Zarr3ArrayMeta } from "./v3-metadata.js";
 
 /*
@@ -230,7 +230,7 @@ export function toZarr3Metadata(info: LayerInfo, existing: Mip[], group: ZarrGro
   const prevOme = (typeof prevAttrs.ome === "object" && prevAttrs.ome !== null ? prevAttrs.ome : {}) as Record<string, unknown>;
   const prevList = Array.isArray(prevOme.multiscales) ? (prevOme.multiscales as Record<string, unknown>[]) : Array.isArray(prevAttrs.multiscales) ? (prevAttrs.multiscales as Record<string, unknown>[]) : [];
   const multiscaleJson = ngffMultiscale(info, mips, prevList[0], group?.multiscale, "0.5");
-  const attrs: Record<string, unknown> = { ...prevAttrs, ome: { ...prevOme, version: "0.5", multiscales: [multiscaleJson, ...prevList.slice(1)] } };
+  const attrs: Record<string, unknown> = withType({ ...prevAttrs, ome: { ...prevOme, version: "0.5", multiscales: [multiscaleJson, ...prevList.slice(1)] } }, info);
   delete attrs.multiscales; // moved under ome (0.5)
   writes.push(["zarr.json", serialize({ zarr_format: 3, node_type: "group", attributes: attrs }, false)]);
   const multiscale = parseMultiscales(ngffAttributes(attrs), "zarr.json", url)!;

@@ -81,7 +81,7 @@ export function presentInfo(base: LayerInfo | undefined, mips: Mip[], group: Zar
   });
   return {
     ...(base ?? {}),
-    type: base?.type ?? "image",
+    type: base?.type ?? storedType(group) ?? "image",
     data_type: first.meta.dtype.dataType,
     num_channels: along(first.meta.shape, first.map.c),
     scales,
@@ -223,5 +223,27 @@ export function ngffMultiscale(info: LayerInfo, mips: Mip[], prev: Record<string
   else delete out.version;
   if (!prev) out.type = "cloudvolume";
   delete out.coordinateTransformations;
+  return out;
+}
+
+/**
+ * The layer type (image, segmentation) a layer we wrote keeps in its group's attributes
+ * (`cloudvolume.type`): zarr and OME-NGFF have no such field, and a `cp` of a
+ * segmentation must stay one.
+ */
+export function storedType(group: ZarrGroup | undefined): string | undefined {
+  const cv = group?.attrs.cloudvolume as { type?: unknown } | undefined;
+  return typeof cv?.type === "string" ? cv.type : undefined;
+}
+
+/** Group attributes with the layer type recorded (only when it is not the default, image). */
+export function withType(attrs: Record<string, unknown>, info: LayerInfo): Record<string, unknown> {
+  const out = { ...attrs };
+  const prev = (typeof out.cloudvolume === "object" && out.cloudvolume !== null ? out.cloudvolume : {}) as Record<string, unknown>;
+  const { type: _old, ...rest } = prev;
+  void _old;
+  if (info.type && info.type !== "image") out.cloudvolume = { ...rest, type: info.type };
+  else if (Object.keys(rest).length > 0) out.cloudvolume = rest;
+  else delete out.cloudvolume;
   return out;
 }

@@ -173,4 +173,35 @@ describe("cloudvolume cp precomputed <-> zarr", () => {
     expect(r.stderr).toMatch(/zarr2 format .* has no sharded storage/);
     expect(existsSync(join(dir, "x", ".zarray")) || existsSync(join(dir, "x", ".zgroup"))).toBe(false);
   }, 60_000);
+
+  it("volume operations on a sharded zarr3 copy of a segmentation: info keeps the type; exists, unique, point; delete takes whole shards", async () => {
+    const dir = tempDir("cv-zarr3-ops-");
+    const z = `zarr3://file://${join(dir, "seg")}`;
+    let r = await cv("cp", fixturePath("pc_seg_u64_cseg"), z, "--encoding", "raw", "--sharded");
+    expect(r.code, r.stderr).toBe(0);
+    r = await cv("info", z);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info.type).toBe("segmentation");
+    expect(info.scales[0].sharding["@type"]).toBe("zarr3_sharding_indexed");
+    const s = info.scales[0];
+    const all = [0, 0, 0, ...s.size].join(",");
+    const chunks = s.size.reduce((a: number, n: number, d: number) => a * Math.ceil(n / s.chunk_sizes[0][d]), 1);
+    r = await cv("exists", z, "--bbox", all);
+    expect(r.stdout).toMatch(new RegExp(`${chunks} of ${chunks} chunks exist`));
+    const gt = readGroundTruth("pc_seg_u64_cseg");
+    const labels = new BigUint64Array(gt.bytes.buffer, gt.bytes.byteOffset, gt.bytes.byteLength / 8);
+    r = await cv("unique", z, "--bbox", all);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split("\n")).toEqual([...new Set(labels)].sort((a, b) => (a < b ? -1 : 1)).map(String));
+    r = await cv("point", z, "5,6,7");
+    expect(r.stdout.trim()).toBe(String(labels[5 + s.size[0] * (6 + s.size[1] * 7)]));
+    r = await cv("delete", z, "--bbox", [0, 0, 0, ...s.chunk_sizes[0]].join(","));
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/covers only part of shard file/);
+    r = await cv("delete", z, "--bbox", all);
+    expect(r.code, r.stderr).toBe(0);
+    r = await cv("exists", z, "--bbox", all);
+    expect(r.stdout).toMatch(new RegExp(`0 of ${chunks} chunks exist`));
+  }, 120_000);
 });
