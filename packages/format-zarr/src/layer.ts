@@ -98,15 +98,11 @@ export class ZarrLayer implements FormatLayer {
     return idx;
   }
 
-  /**
-   * The storage key of a chunk. Of a sharded mip: the key the inner chunk would have
-   * unsharded (its inner-grid position), as Precomputed names the chunks of its shards;
-   * the shard's key is ShardedChunks.locate's.
-   */
+  /** The storage key of a chunk (of a sharded mip: the key of the shard object holding it, which NOT_FOUND and exists name). */
   chunkKey(chunk: Bbox, mip: number): string {
     const { meta } = this.mip(mip);
-    const idx = this.gridIndex(chunk, mip, meta.chunks);
-    return meta.version === 2 ? join(meta.path, idx.join(meta.separator)) : chunkKeyV3(meta, idx);
+    if (meta.version === 2) return join(meta.path, this.gridIndex(chunk, mip, meta.chunks).join(meta.separator));
+    return chunkKeyV3(meta, this.gridIndex(chunk, mip, meta.grid));
   }
 
   chunkPrefix(mip: number): string {

@@ -174,7 +174,7 @@ describe("cloudvolume cp precomputed <-> zarr", () => {
     expect(existsSync(join(dir, "x", ".zarray")) || existsSync(join(dir, "x", ".zgroup"))).toBe(false);
   }, 60_000);
 
-  it("volume operations on a sharded zarr3 copy of a segmentation: info keeps the type; exists, unique, point; delete takes whole shards", async () => {
+  it("volume operations on a sharded zarr3 copy of a segmentation: info keeps the type; exists (per shard), unique, point; delete takes whole shards", async () => {
     const dir = tempDir("cv-zarr3-ops-");
     const z = `zarr3://file://${join(dir, "seg")}`;
     let r = await cv("cp", fixturePath("pc_seg_u64_cseg"), z, "--encoding", "raw", "--sharded");
@@ -186,7 +186,8 @@ describe("cloudvolume cp precomputed <-> zarr", () => {
     expect(info.scales[0].sharding["@type"]).toBe("zarr3_sharding_indexed");
     const s = info.scales[0];
     const all = [0, 0, 0, ...s.size].join(",");
-    const chunks = s.size.reduce((a: number, n: number, d: number) => a * Math.ceil(n / s.chunk_sizes[0][d]), 1);
+    // exists keys a sharded scale's chunks by their storage object, the shard.
+    const chunks = s.size.reduce((a: number, n: number, d: number) => a * Math.ceil(n / s.sharding.shard_shape[d]), 1);
     r = await cv("exists", z, "--bbox", all);
     expect(r.stdout).toMatch(new RegExp(`${chunks} of ${chunks} chunks exist`));
     const gt = readGroundTruth("pc_seg_u64_cseg");
