@@ -24,7 +24,7 @@ let n = 0;
 const setup = (storage: "mem" | "file", shards: true | [number, number, number]): FormatSetup => async () => ({
   plugins: [zarr(), storage === "mem" ? memoryStorage() : fileStorage(), ...compressionPlugins()],
   newLayerUrl: () => (storage === "mem" ? `zarr3://mem://conformance-v3-storage/${n++}` : `zarr3://file://${dir}/l${n++}`),
-  options: { shards },
+  options: { shards } as Record<string, unknown>, // a zarr driver option, not in VolumeOptions
 });
 
 const some: DataType[] = ["uint8", "int16", "uint64", "float32"];
