@@ -5,12 +5,14 @@ import {
 import { chunkLayout, moveElements, swapBytes, type AxisMap } from "./axes.js";
 import type { ZarrDtype } from "./dtype.js";
 
-/**
- * Inflate on the calling thread into the engine's pooled buffer (ByteCodec.decodeInto)
- * from this compression ratio on, as the engine does for Precomputed raw chunks; below
- * it the asynchronous decoder (libuv's thread pool for gzip/zlib) is faster.
+/*
+ * A single compressor with ByteCodec.decodeInto inflates on the calling thread straight
+ * into the engine's pooled buffer, whatever the compression ratio: measured on the
+ * 512x512x64 gzip arrays of bench/zarr-vs-zarrita.mjs (2 cores, medians of 7), the async
+ * decoder on libuv's pool was no faster on one thread (uint8 87 vs 84 ms, uint64 178 vs
+ * 164 ms) and slower under two worker threads (uint64 114 vs 86 ms), where each worker
+ * already is the parallelism and the pool hop adds a copy.
  */
-const INFLATE_HERE_RATIO = 8;
 
 /** One bytes -> bytes step of a chunk's encoding (a zarr v2 compressor; a zarr v3 bytes-to-bytes codec). */
 export interface ByteStage {
@@ -79,7 +81,7 @@ export function zarrChunkCodec(enc: ChunkEncoding, map: AxisMap, fill: number | 
       let owned = false; // raw is ours to modify (not the stored bytes)
       if (stages.length === 0) {
         raw = bytes;
-      } else if (out && layout.identity && !swap && only?.decodeInto && bytes.byteLength * INFLATE_HERE_RATIO <= zarrBytes) {
+      } else if (out && layout.identity && !swap && only?.decodeInto) {
         raw = only.decodeInto(bytes, out, chunk.key ?? "");
         owned = true;
       } else {
