@@ -7,6 +7,7 @@ import { raw } from "@cloudvolume/codec-raw";
 import { gzip, zlib } from "@cloudvolume/codec-gzip";
 import { brotli } from "@cloudvolume/codec-brotli";
 import { compressedSegmentation } from "@cloudvolume/codec-compressed-segmentation";
+import { compresso } from "@cloudvolume/codec-compresso";
 import { png } from "@cloudvolume/codec-png";
 import { jpeg } from "@cloudvolume/codec-jpeg";
 import { jxl } from "@cloudvolume/codec-jxl";
@@ -19,7 +20,7 @@ import { lz4 } from "@cloudvolume/codec-lz4";
 /** Plugins that run anywhere (browser, edge, Node). */
 export function portablePlugins(): Plugin[] {
   return [
-    precomputed(), n5(), zarr(), memoryStorage(), httpStorage(), raw(), gzip(), brotli(), compressedSegmentation(), png(), jpeg(), jxl(),
+    precomputed(), n5(), zarr(), memoryStorage(), httpStorage(), raw(), gzip(), brotli(), compressedSegmentation(), compresso(), png(), jpeg(), jxl(),
     // zarr's (and n5's) compressors; zstd is also Precomputed's `compress: "zstd"`.
     zlib(), zstd(), blosc(), bzip2(), lz4(),
   ];

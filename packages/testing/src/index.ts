@@ -11,3 +11,4 @@ export * from "./assertions.js";
 export * from "./random.js";
 export * from "./flat-format.js";
 export * from "./numcodecs.js";
+export * from "./reference.js";
