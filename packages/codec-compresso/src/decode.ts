@@ -13,6 +13,21 @@ import { decodeFailed, readHeader, sections, type CompressoHeader, type Sections
  * touched per voxel.
  */
 
+/*
+ * Scratch arrays reused from call to call (decoding is synchronous, so one set serves a
+ * thread): fresh multi-megabyte buffers per chunk cost as much in page faults as the
+ * decoding itself.
+ */
+const scratch = { u8: new Uint8Array(0), comp: new Uint32Array(0), parent: new Uint32Array(0), final: new Uint32Array(0) };
+function scratchU8(n: number): Uint8Array {
+  if (scratch.u8.length < n) scratch.u8 = new Uint8Array(n);
+  return scratch.u8.subarray(0, n);
+}
+function scratchU32(which: "comp" | "parent" | "final", n: number): Uint32Array {
+  if (scratch[which].length < n) scratch[which] = new Uint32Array(Math.max(n, scratch[which].length * 2));
+  return scratch[which].subarray(0, n);
+}
+
 /** A label table: lo words, and hi words for 64-bit labels. */
 interface Labels { lo: Uint32Array; hi?: Uint32Array }
 
@@ -65,8 +80,8 @@ function decodeWindows(bytes: Uint8Array, s: Sections, h: CompressoHeader, nbloc
 /** Boundary bit per voxel (x fastest). */
 export function decodeBoundaries(bytes: Uint8Array, h: CompressoHeader, s: Sections, key?: string): Uint8Array {
   const { sx, sy, sz, xstep, ystep, zstep } = h;
-  const boundaries = new Uint8Array(sx * sy * sz);
-  if (h.valueSize === 0) return boundaries;
+  const boundaries = scratchU8(sx * sy * sz);
+  if (h.valueSize === 0) return boundaries.fill(0);
   const nx = Math.ceil(sx / xstep), ny = Math.ceil(sy / ystep), nz = Math.ceil(sz / zstep);
   const windows = decodeWindows(bytes, s, h, nx * ny * nz, key);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -100,40 +115,49 @@ export function decodeBoundaries(bytes: Uint8Array, h: CompressoHeader, s: Secti
  * their first voxel (0 on boundaries). Returns the count.
  */
 export function components(boundaries: Uint8Array, sx: number, sy: number, sz: number, connectivity: 4 | 6, out: Uint32Array): number {
-  const parent = new Uint32Array(boundaries.length + 1);
-  const find = (a: number): number => {
-    while (parent[a] !== a) { parent[a] = parent[parent[a]]; a = parent[a]; }
-    return a;
-  };
-  const join = (a: number, b: number): number => {
-    const ra = find(a), rb = find(b);
-    if (ra === rb) return ra;
-    if (ra < rb) { parent[rb] = ra; return ra; }
-    parent[ra] = rb;
-    return rb;
-  };
+  // Union-find over provisional labels, each set's root its smallest label (the one
+  // given at the set's first voxel in raster order); a voxel takes its left neighbour's
+  // label when there is one, so unions happen only where runs meet the row above.
+  const parent = scratchU32("parent", boundaries.length + 2);
   const sxy = sx * sy;
   let next = 1;
   let i = 0;
-  for (let z = 0; z < sz; z++) for (let y = 0; y < sy; y++) for (let x = 0; x < sx; x++, i++) {
-    if (boundaries[i]) { out[i] = 0; continue; }
-    let l = 0;
-    if (x > 0 && !boundaries[i - 1]) l = out[i - 1];
-    if (y > 0 && !boundaries[i - sx]) l = l ? join(l, out[i - sx]) : out[i - sx];
-    if (connectivity === 6 && z > 0 && !boundaries[i - sxy]) l = l ? join(l, out[i - sxy]) : out[i - sxy];
-    if (!l) { parent[next] = next; l = next++; }
-    out[i] = l;
+  for (let z = 0; z < sz; z++) {
+    for (let y = 0; y < sy; y++) {
+      let left = 0; // label of the voxel to the left (0: boundary or row start)
+      for (let x = 0; x < sx; x++, i++) {
+        if (boundaries[i]) { out[i] = 0; left = 0; continue; }
+        let l = left;
+        for (let pass = 0; pass < 2; pass++) {
+          let nb = 0;
+          if (pass === 0) { if (y > 0 && !boundaries[i - sx]) nb = out[i - sx]; }
+          else if (connectivity === 6 && z > 0 && !boundaries[i - sxy]) nb = out[i - sxy];
+          if (!nb) continue;
+          if (!l) { l = nb; continue; }
+          if (nb === l) continue;
+          // union(l, nb): roots by path halving; the smaller root wins
+          let a = l, b = nb;
+          while (parent[a] !== a) { parent[a] = parent[parent[a]]; a = parent[a]; }
+          while (parent[b] !== b) { parent[b] = parent[parent[b]]; b = parent[b]; }
+          if (a < b) parent[b] = a;
+          else if (b < a) parent[a] = b;
+        }
+        if (!l) { parent[next] = next; l = next++; }
+        out[i] = l;
+        left = l;
+      }
+    }
   }
-  // Final numbers in order of first appearance (cc3d's relabelling).
-  const renumber = new Uint32Array(next);
+  // Final numbers in order of each set's smallest provisional label (cc3d's relabelling).
+  const final = scratchU32("final", next);
+  final[0] = 0; // boundary voxels stay 0
   let count = 0;
-  for (let j = 0; j < out.length; j++) {
-    const p = out[j];
-    if (!p) continue;
-    const r = find(p);
-    if (!renumber[r]) renumber[r] = ++count;
-    out[j] = renumber[r];
+  for (let p = 1; p < next; p++) {
+    let r = p;
+    while (parent[r] !== r) r = parent[r];
+    final[p] = r === p ? ++count : final[r];
   }
+  for (let j = 0; j < out.length; j++) out[j] = final[out[j]];
   return count;
 }
 
@@ -159,7 +183,7 @@ export function decodeCompresso(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8
   if (!wide) for (const t of [ids.lo, locs.lo]) for (let i = 0; i < t.length; i++) if (t[i] > max) throw decodeFailed(key, `label ${t[i]} does not fit ${chunk.dtype}`);
 
   const boundaries = decodeBoundaries(bytes, h, s, key);
-  const comp = new Uint32Array(voxels);
+  const comp = scratchU32("comp", voxels);
   const count = components(boundaries, h.sx, h.sy, h.sz, h.connectivity, comp);
   if (count !== h.idSize) throw decodeFailed(key, `the boundaries give ${count} connected components, the stream has ${h.idSize} ids`);
 
@@ -167,54 +191,56 @@ export function decodeCompresso(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8
   const k = wide ? 2 : 1;
   const v = bpv === 1 ? result : bpv === 2 ? new Uint16Array(result.buffer, result.byteOffset, voxels) : new Uint32Array(result.buffer, result.byteOffset, voxels * k);
   if (result.byteOffset % Math.min(bpv, 4) !== 0) throw decodeFailed(key, "output buffer is not aligned to the label width");
-  for (let i = 0; i < voxels; i++) {
-    const c = comp[i];
-    if (!c) continue;
-    if (k === 1) v[i] = ids.lo[c - 1];
-    else { v[2 * i] = ids.lo[c - 1]; v[2 * i + 1] = ids.hi![c - 1]; }
+  const idLo = ids.lo, idHi = ids.hi;
+  if (k === 1) {
+    for (let i = 0; i < voxels; i++) { const c = comp[i]; if (c) v[i] = idLo[c - 1]; }
+  } else {
+    for (let i = 0, w = 0; i < voxels; i++, w += 2) { const c = comp[i]; if (c) { v[w] = idLo[c - 1]; v[w + 1] = idHi![c - 1]; } }
   }
 
+  // Boundary voxels: copy a neighbour, or follow the next location instruction.
   const { sx, sy, sz, connectivity } = h;
   const sxy = sx * sy;
-  const copy = (d: number, src: number) => {
-    if (k === 1) v[d] = v[src];
-    else { v[2 * d] = v[2 * src]; v[2 * d + 1] = v[2 * src + 1]; }
-  };
+  const locLo = locs.lo, locHi = locs.hi;
+  const nloc = h.locationSize;
   let index = 0;
-  const need = (what: string) => {
-    if (index >= h.locationSize) throw decodeFailed(key, `boundary voxel ${what} needs location ${index}, the stream has ${h.locationSize}`);
-  };
+  const where = (i: number) => `(${i % sx},${Math.floor(i / sx) % sy},${Math.floor(i / sxy)})`;
   let i = 0;
   for (let z = 0; z < sz; z++) for (let y = 0; y < sy; y++) for (let x = 0; x < sx; x++, i++) {
     if (!boundaries[i]) continue;
-    if (x > 0 && !boundaries[i - 1]) { copy(i, i - 1); continue; }
-    if (y > 0 && !boundaries[i - sx]) { copy(i, i - sx); continue; }
-    if (connectivity === 6 && z > 0 && !boundaries[i - sxy]) { copy(i, i - sxy); continue; }
-    const at = `(${x},${y},${z})`;
-    need(at);
-    const lo = locs.lo[index], hi = locs.hi ? locs.hi[index] : 0;
-    const code = hi === 0 && lo < 7 ? lo : 7;
-    const bad = () => decodeFailed(key, `location ${index} (code ${code}) points outside the chunk at boundary voxel ${at}`);
-    switch (code) {
-      case 0: if (x === 0) throw bad(); copy(i, i - 1); break;
-      case 1: if (x >= sx - 1) throw bad(); copy(i, i + 1); break;
-      case 2: if (y === 0) throw bad(); copy(i, i - sx); break;
-      case 3: if (y >= sy - 1) throw bad(); copy(i, i + sx); break;
-      case 4: if (z === 0) throw bad(); copy(i, i - sxy); break;
-      case 5: if (z >= sz - 1) throw bad(); copy(i, i + sxy); break;
-      case 6:
-        index++;
-        need(at);
-        if (k === 1) v[i] = locs.lo[index];
-        else { v[2 * i] = locs.lo[index]; v[2 * i + 1] = locs.hi![index]; }
-        break;
-      default:
-        // label = entry - 7 (with the borrow into the high word)
-        if (k === 1) v[i] = lo - 7;
-        else if (lo >= 7) { v[2 * i] = lo - 7; v[2 * i + 1] = hi; }
-        else { v[2 * i] = lo + 2 ** 32 - 7; v[2 * i + 1] = hi - 1; }
+    let from = -1; // voxel to copy, or -1 for a literal label (lo, hi)
+    let lo = 0, hi = 0;
+    if (x > 0 && !boundaries[i - 1]) from = i - 1;
+    else if (y > 0 && !boundaries[i - sx]) from = i - sx;
+    else if (connectivity === 6 && z > 0 && !boundaries[i - sxy]) from = i - sxy;
+    else {
+      if (index >= nloc) throw decodeFailed(key, `boundary voxel ${where(i)} needs location ${index}, the stream has ${nloc}`);
+      lo = locLo[index]; hi = locHi ? locHi[index] : 0;
+      const code = hi === 0 && lo < 7 ? lo : 7;
+      let ok = true;
+      switch (code) {
+        case 0: ok = x > 0; from = i - 1; break;
+        case 1: ok = x < sx - 1; from = i + 1; break;
+        case 2: ok = y > 0; from = i - sx; break;
+        case 3: ok = y < sy - 1; from = i + sx; break;
+        case 4: ok = z > 0; from = i - sxy; break;
+        case 5: ok = z < sz - 1; from = i + sxy; break;
+        case 6:
+          index++;
+          if (index >= nloc) throw decodeFailed(key, `boundary voxel ${where(i)}: location code 6 is the last location, without its label`);
+          lo = locLo[index]; hi = locHi ? locHi[index] : 0;
+          break;
+        default:
+          // label = entry - 7 (with the borrow into the high word)
+          if (lo >= 7) lo -= 7;
+          else { lo = lo + 2 ** 32 - 7; hi -= 1; }
+      }
+      if (!ok) throw decodeFailed(key, `location ${index} (code ${code}) points outside the chunk at boundary voxel ${where(i)}`);
+      index++;
     }
-    index++;
+    if (k === 1) v[i] = from >= 0 ? v[from] : lo;
+    else if (from >= 0) { v[2 * i] = v[2 * from]; v[2 * i + 1] = v[2 * from + 1]; }
+    else { v[2 * i] = lo; v[2 * i + 1] = hi; }
   }
   if (index !== h.locationSize) throw decodeFailed(key, `${h.locationSize - index} of ${h.locationSize} locations are left over (corrupt)`);
   return result;
