@@ -18,7 +18,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeCompresso, encodeCompresso } from "../packages/codec-compresso/dist/index.js";
+import { compressoBackend, compressoCodec, decodeCompresso, encodeCompresso } from "../packages/codec-compresso/dist/index.js";
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 9));
 const here = dirname(fileURLToPath(import.meta.url));
@@ -99,11 +99,14 @@ print(json.dumps(res))
 }
 
 const groups = [cases.slice(0, 1), cases.slice(1)];
+const backend = compressoBackend();
+const native = backend.backend === "native";
+if (!native) console.log(`no native addon: ${backend.why}`);
 const ref = reference([cases[0], cases[1]]);
 console.log(`compresso, one core, medians of ${RUNS} [min-max], Node ${process.version}${ref ? "" : " (no reference CloudVolume: its column is missing)"}`);
 for (const [gi, group] of groups.entries()) {
-  let vox = 0, tDec = 0, tEnc = 0;
-  const spreadD = [], spreadE = [];
+  let vox = 0, tDec = 0, tEnc = 0, nDec = 0, nEnc = 0;
+  const spreadD = [], spreadE = [], nSpreadD = [], nSpreadE = [];
   for (const c of group) {
     const spec = { shape: c.shape, channels: 1, dtype: "uint64" };
     const n = c.shape[0] * c.shape[1] * c.shape[2];
@@ -113,9 +116,16 @@ for (const [gi, group] of groups.entries()) {
     const e = timeIt(() => encodeCompresso(c.voxels, spec));
     vox += n; tDec += d.s; tEnc += e.s;
     spreadD.push(n / d.max / 1e6, n / d.min / 1e6); spreadE.push(n / e.max / 1e6, n / e.min / 1e6);
+    if (native) {
+      const nd = timeIt(() => compressoCodec.decode(stream, spec, out));
+      const ne = timeIt(() => compressoCodec.encode(c.voxels, spec));
+      nDec += nd.s; nEnc += ne.s;
+      nSpreadD.push(n / nd.max / 1e6, n / nd.min / 1e6); nSpreadE.push(n / ne.max / 1e6, n / ne.min / 1e6);
+    }
   }
   const label = gi === 0 ? group[0].name : `${group.length} fixture chunks (32x32x16 uint64)`;
   const r = ref?.[gi];
   const refText = r ? `   CloudVolume's compresso: decode ${(group[0].shape.reduce((a, b) => a * b, 1) / r.decode / 1e6).toFixed(1)}, encode ${(group[0].shape.reduce((a, b) => a * b, 1) / r.encode / 1e6).toFixed(1)} MVx/s (${gi === 0 ? "same chunk" : "first fixture chunk"})` : "";
-  console.log(`${label}\n  ours (TypeScript): decode ${(vox / tDec / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadD).toFixed(0)}-${Math.max(...spreadD).toFixed(0)}], encode ${(vox / tEnc / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadE).toFixed(0)}-${Math.max(...spreadE).toFixed(0)}]${refText ? `\n ${refText}` : ""}`);
+  const nativeText = native ? `\n  ours (native):     decode ${(vox / nDec / 1e6).toFixed(1)} MVx/s [${Math.min(...nSpreadD).toFixed(0)}-${Math.max(...nSpreadD).toFixed(0)}], encode ${(vox / nEnc / 1e6).toFixed(1)} MVx/s [${Math.min(...nSpreadE).toFixed(0)}-${Math.max(...nSpreadE).toFixed(0)}]` : "";
+  console.log(`${label}${nativeText}\n  ours (TypeScript): decode ${(vox / tDec / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadD).toFixed(0)}-${Math.max(...spreadD).toFixed(0)}], encode ${(vox / tEnc / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadE).toFixed(0)}-${Math.max(...spreadE).toFixed(0)}]${refText ? `\n ${refText}` : ""}`);
 }

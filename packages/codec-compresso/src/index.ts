@@ -5,6 +5,7 @@ export { compressoCodec } from "./codec.js";
 export { decodeCompresso, decodeBoundaries, components } from "./decode.js";
 export { encodeCompresso } from "./encode.js";
 export { compressoLabels } from "./labels.js";
+export { compressoBackend, nativeCompresso, type NativeCompresso } from "./native.js";
 export { readHeader, windowWidth, zindexWidth, type CompressoHeader } from "./format.js";
 
 /** Plugin descriptor for the Precomputed `compresso` encoding (loaded lazily). */

@@ -3,12 +3,13 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Bbox, copyBox, isCloudVolumeError, type ChunkSpec } from "@cloudvolume/core";
 import { fixturePath, readGroundTruth } from "@cloudvolume/testing";
-import { compressoLabels, decodeCompresso, encodeCompresso } from "@cloudvolume/codec-compresso";
+import { compressoBackend, compressoCodec, compressoLabels, decodeCompresso, encodeCompresso, nativeCompresso } from "@cloudvolume/codec-compresso";
 
 /**
  * The compresso chunks CloudVolume 12.14.4 wrote (compresso 3.3.3) in the fixtures: every
  * chunk decodes to the ground truth, its labels (without decoding) are the ground truth's,
- * and our encoding of the ground truth is the same bytes as CloudVolume's file.
+ * and our encoding of the ground truth is the same bytes as CloudVolume's file; the native
+ * addon (when built; under CI it must be) and the TypeScript codec give the same bytes.
  */
 const FIXTURES = ["pc_seg_u64_compresso", "pc_seg_fib25_compresso"];
 
@@ -47,17 +48,31 @@ describe("compresso fixtures (written by CloudVolume 12.14.4 / compresso 3.3.3)"
         const ours = encodeCompresso(truth, spec(c));
         expect(ours.byteLength, "size").toBe(c.bytes.byteLength);
         expect(Buffer.from(ours).equals(Buffer.from(c.bytes)), "bytes equal CloudVolume's").toBe(true);
+        if (nativeCompresso()) {
+          expect(Buffer.from(compressoCodec.encode!(truth, spec(c)) as Uint8Array).equals(Buffer.from(c.bytes)), "native encoding").toBe(true);
+          const out = new Uint8Array(truth.byteLength);
+          expect(Buffer.from(compressoCodec.decode(c.bytes, spec(c), out) as Uint8Array).equals(Buffer.from(truth)), "native decoding").toBe(true);
+        }
       });
     }
   }
+
+  it("the native addon is built and loaded (under CI; elsewhere its absence is reported)", () => {
+    const b = compressoBackend();
+    if (process.env.CI) expect(b.backend, b.why).toBe("native");
+    else expect(b.why.length).toBeGreaterThan(0);
+  });
 
   it("a truncated or corrupted chunk is DECODE_FAILED naming it, never a crash", () => {
     const c = chunksOf(FIXTURES[1])[0];
     for (const cut of [0, 10, 36, 60, c.bytes.byteLength - 1]) {
       let err: unknown;
-      try { decodeCompresso(c.bytes.subarray(0, cut), spec(c)); } catch (e) { err = e; }
-      expect(isCloudVolumeError(err, "DECODE_FAILED"), `cut at ${cut}: ${String(err)}`).toBe(true);
-      expect(String(err)).toContain(c.name);
+      for (const decode of [decodeCompresso, compressoCodec.decode]) {
+        err = undefined;
+        try { decode(c.bytes.subarray(0, cut), spec(c)); } catch (e) { err = e; }
+        expect(isCloudVolumeError(err, "DECODE_FAILED"), `cut at ${cut}: ${String(err)}`).toBe(true);
+        expect(String(err)).toContain(c.name);
+      }
     }
   });
 });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { isCloudVolumeError, type ChunkSpec } from "@cloudvolume/core";
-import { compressoLabels, decodeCompresso, encodeCompresso } from "@cloudvolume/codec-compresso";
+import { compressoCodec, compressoLabels, decodeCompresso, encodeCompresso } from "@cloudvolume/codec-compresso";
 
 /**
- * Fuzzing the decoder and the label query: 4000 streams made from valid ones by flipping
+ * Fuzzing the decoders (TypeScript and native) and the label query: 4000 streams made from valid ones by flipping
  * bytes, overwriting header fields with extreme values, truncating, extending and
  * splicing. Each must decode to a chunk-sized result or fail with DECODE_FAILED; any
  * other exception (a RangeError from reading past the buffer, a TypeError) or a hang is a
@@ -41,7 +41,8 @@ describe("compresso decoder fuzzing", () => {
         case 3: { const extra = new Uint8Array(b.length + 1 + rnd(64)); extra.set(b); for (let k = b.length; k < extra.length; k++) extra[k] = rnd(256); b = extra; break; }
         default: { const other = base[rnd(base.length)]; const cut = 36 + rnd(Math.max(1, Math.min(b.length, other.length) - 36)); const c = new Uint8Array(other.length); c.set(b.subarray(0, cut)); c.set(other.subarray(cut), cut); b = c; }
       }
-      for (const run of [() => decodeCompresso(b, SPEC), () => compressoLabels(b, SPEC)]) {
+      // The TypeScript decoder, the codec (the native addon when built) and the label query.
+      for (const run of [() => decodeCompresso(b, SPEC), () => compressoCodec.decode(b, SPEC) as Uint8Array, () => compressoLabels(b, SPEC)]) {
         try {
           const r = run();
           if (r instanceof Uint8Array) expect(r.byteLength).toBe(N * 8);

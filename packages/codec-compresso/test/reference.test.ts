@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ChunkSpec, DataType } from "@cloudvolume/core";
 import { NO_REFERENCE, reference, runReference, tempDir } from "@cloudvolume/testing";
-import { decodeCompresso, encodeCompresso } from "@cloudvolume/codec-compresso";
+import { compressoCodec, decodeCompresso, encodeCompresso } from "@cloudvolume/codec-compresso";
 
 /**
  * Against the real compresso 3.3.3 (CloudVolume 12.14.4's, from the reference install):
@@ -80,6 +80,8 @@ describe.skipIf(!ref)(`compresso 3.3.3 (reference CloudVolume) agrees with us${r
       const ours = new Uint8Array(readFileSync(join(dir, `${i}.ours.cpso`)));
       expect(Buffer.from(ours).equals(Buffer.from(theirs)), `${what}: our bytes are compresso's (${ours.length} vs ${theirs.length})`).toBe(true);
       expect(Buffer.from(decodeCompresso(theirs, spec(c))).equals(Buffer.from(data[i])), `${what}: we decode compresso's`).toBe(true);
+      expect(Buffer.from(compressoCodec.encode!(data[i], spec(c)) as Uint8Array).equals(Buffer.from(theirs)), `${what}: the codec's (native) bytes are compresso's`).toBe(true);
+      expect(Buffer.from(compressoCodec.decode(theirs, spec(c)) as Uint8Array).equals(Buffer.from(data[i])), `${what}: the codec (native) decodes compresso's`).toBe(true);
       expect(Buffer.from(readFileSync(join(dir, `${i}.py.raw`))).equals(Buffer.from(data[i])), `${what}: compresso decodes ours`).toBe(true);
     });
   }, 120_000);
