@@ -1,4 +1,4 @@
-import { cpSync, readFileSync, readdirSync, writeFileSync, statSync } from "node:fs";
+import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isCloudVolumeError } from "@cloudvolume/core";
@@ -111,7 +111,6 @@ describe("zarr v3 fixtures through CloudVolume.open", () => {
     const whole = await vol.download(vol.bounds);
     expect(sameBytes(bytesOf(whole.data), a.truth)).toBe(false);
     await vol.close();
-    void readdirSync; void statSync;
   });
 });
 
