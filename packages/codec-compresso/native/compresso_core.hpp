@@ -64,7 +64,11 @@ uint32_t components(const uint8_t* bnd, size_t sx, size_t sy, size_t sz, int con
   out.assign(n, 0);
   // Reused from call to call on this thread: fresh multi-megabyte buffers per chunk cost
   // as much in page faults as the work.
-  thread_local std::vector<uint32_t> parent, final;
+  // (References taken once: each use of a thread_local in a shared object would otherwise
+  // look up its address again, in the hot loop.)
+  thread_local std::vector<uint32_t> tl_parent, tl_final;
+  std::vector<uint32_t>& parent = tl_parent;
+  std::vector<uint32_t>& final = tl_final;
   parent.clear();
   parent.push_back(0);
   auto root = [&](uint32_t a) {
@@ -72,21 +76,27 @@ uint32_t components(const uint8_t* bnd, size_t sx, size_t sy, size_t sz, int con
     return a;
   };
   uint32_t* o = out.data();
+  // Union of the sets of a and b; the smaller root wins.
+  auto unite = [&](uint32_t a, uint32_t b) {
+    a = root(a); b = root(b);
+    if (a < b) parent[b] = a; else if (b < a) parent[a] = b;
+  };
   size_t i = 0;
   for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) {
-    uint32_t left = 0;
+    uint32_t left = 0, lastUp = 0;
     for (size_t x = 0; x < sx; x++, i++) {
       if (bnd[i]) { left = 0; continue; }
+      const uint32_t up = (y > 0 && !bnd[i - sx]) ? o[i - sx] : 0;
       uint32_t l = left;
-      uint32_t nbs[2] = {0, 0};
-      if (y > 0 && !bnd[i - sx]) nbs[0] = o[i - sx];
-      if (conn == 6 && z > 0 && !bnd[i - sxy]) nbs[1] = o[i - sxy];
-      for (uint32_t nb : nbs) {
-        if (!nb) continue;
-        if (!l) { l = nb; continue; }
-        if (nb == l) continue;
-        uint32_t a = root(l), b = root(nb);
-        if (a < b) parent[b] = a; else if (b < a) parent[a] = b;
+      if (!l) {
+        l = up;
+      } else if (up && up != l && up != lastUp) {
+        unite(l, up); // a run meeting another label above (once per label it meets)
+      }
+      lastUp = up;
+      if (conn == 6 && z > 0 && !bnd[i - sxy]) {
+        const uint32_t back = o[i - sxy];
+        if (!l) l = back; else if (back != l) unite(l, back);
       }
       if (!l) { l = uint32_t(parent.size()); parent.push_back(l); }
       o[i] = l;
@@ -121,7 +131,8 @@ void decode(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size_t sz)
 
   const size_t nx = (sx + h.xstep - 1) / h.xstep, ny = (sy + h.ystep - 1) / h.ystep, nz = (sz + h.zstep - 1) / h.zstep;
   const size_t nblocks = nx * ny * nz;
-  thread_local std::vector<uint8_t> bnd;
+  thread_local std::vector<uint8_t> tl_bnd;
+  std::vector<uint8_t>& bnd = tl_bnd;
   bnd.assign(voxels, 0);
   if (h.values > 0) {
     std::vector<uint32_t> windows(nblocks, 0);
@@ -162,7 +173,8 @@ void decode(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size_t sz)
       }
     }
   }
-  thread_local std::vector<uint32_t> comp;
+  thread_local std::vector<uint32_t> tl_comp;
+  std::vector<uint32_t>& comp = tl_comp;
   uint32_t count = components(bnd.data(), sx, sy, sz, h.connectivity, comp);
   if (count != h.ids) fail("the boundaries give " + std::to_string(count) + " connected components, the stream has " + std::to_string(h.ids) + " ids");
   std::vector<T> ids(h.ids + 1, 0);
@@ -175,31 +187,48 @@ void decode(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size_t sz)
 
   const size_t sxy = sx * sy;
   uint64_t index = 0;
+  const uint8_t* bp = bnd.data();
+  // Boundary voxels in raster order (each may copy one resolved before it). Most of a
+  // row is not boundary: skip 8 voxels at a time where none is, instead of a branch per
+  // voxel that the CPU cannot predict.
+  auto handle = [&](size_t x, size_t y, size_t z, size_t i) {
+      if (x > 0 && !bp[i - 1]) { out[i] = out[i - 1]; return; }
+      if (y > 0 && !bp[i - sx]) { out[i] = out[i - sx]; return; }
+      if (h.connectivity == 6 && z > 0 && !bp[i - sxy]) { out[i] = out[i - sxy]; return; }
+      if (index >= h.locations) fail("a boundary voxel needs more locations than the stream has");
+      uint64_t code = rd(b + pLocs + index * h.width, h.width);
+      bool ok = true;
+      switch (code) {
+        case 0: ok = x > 0; if (ok) out[i] = out[i - 1]; break;
+        case 1: ok = x + 1 < sx; if (ok) out[i] = out[i + 1]; break;
+        case 2: ok = y > 0; if (ok) out[i] = out[i - sx]; break;
+        case 3: ok = y + 1 < sy; if (ok) out[i] = out[i + sx]; break;
+        case 4: ok = z > 0; if (ok) out[i] = out[i - sxy]; break;
+        case 5: ok = z + 1 < sz; if (ok) out[i] = out[i + sxy]; break;
+        case 6:
+          index++;
+          if (index >= h.locations) fail("location code 6 is the last location, without its label");
+          out[i] = T(rd(b + pLocs + index * h.width, h.width));
+          break;
+        default: out[i] = T(code - 7);
+      }
+      if (!ok) fail("location " + std::to_string(index) + " points outside the chunk");
+      index++;
+  };
   size_t i = 0;
-  for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) for (size_t x = 0; x < sx; x++, i++) {
-    if (!bnd[i]) continue;
-    if (x > 0 && !bnd[i - 1]) { out[i] = out[i - 1]; continue; }
-    if (y > 0 && !bnd[i - sx]) { out[i] = out[i - sx]; continue; }
-    if (h.connectivity == 6 && z > 0 && !bnd[i - sxy]) { out[i] = out[i - sxy]; continue; }
-    if (index >= h.locations) fail("a boundary voxel needs more locations than the stream has");
-    uint64_t code = rd(b + pLocs + index * h.width, h.width);
-    bool ok = true;
-    switch (code) {
-      case 0: ok = x > 0; if (ok) out[i] = out[i - 1]; break;
-      case 1: ok = x + 1 < sx; if (ok) out[i] = out[i + 1]; break;
-      case 2: ok = y > 0; if (ok) out[i] = out[i - sx]; break;
-      case 3: ok = y + 1 < sy; if (ok) out[i] = out[i + sx]; break;
-      case 4: ok = z > 0; if (ok) out[i] = out[i - sxy]; break;
-      case 5: ok = z + 1 < sz; if (ok) out[i] = out[i + sxy]; break;
-      case 6:
-        index++;
-        if (index >= h.locations) fail("location code 6 is the last location, without its label");
-        out[i] = T(rd(b + pLocs + index * h.width, h.width));
-        break;
-      default: out[i] = T(code - 7);
+  for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) {
+    size_t x = 0;
+    while (x < sx) {
+      if (x + 8 <= sx) {
+        uint64_t word;
+        std::memcpy(&word, bp + i, 8);
+        if (!word) { x += 8; i += 8; continue; }
+        for (size_t e = x + 8; x < e; x++, i++) if (bp[i]) handle(x, y, z, i);
+      } else {
+        if (bp[i]) handle(x, y, z, i);
+        x++; i++;
+      }
     }
-    if (!ok) fail("location " + std::to_string(index) + " points outside the chunk");
-    index++;
   }
   if (index != h.locations) fail("locations are left over (corrupt)");
 }
