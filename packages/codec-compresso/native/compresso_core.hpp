@@ -254,15 +254,16 @@ std::vector<uint8_t> encode(const T* v, size_t sx, size_t sy, size_t sz) {
   const size_t nx = (sx + xstep - 1) / xstep, ny = (sy + ystep - 1) / ystep, nz = (sz + zstep - 1) / zstep;
   std::vector<uint16_t> windows(nx * ny * nz, 0);
   i = 0;
-  for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) for (size_t x = 0; x < sx; x++, i++) {
-    if (!bnd[i]) continue;
-    windows[x / xstep + nx * (y / ystep + ny * (z / zstep))] |= uint16_t(1u << ((x % xstep) + xstep * ((y % ystep) + ystep * (z % zstep))));
+  for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) {
+    uint16_t* row = windows.data() + nx * (y / ystep + ny * (z / zstep));
+    const unsigned shift = unsigned(xstep * ((y % ystep) + ystep * (z % zstep)));
+    for (size_t x = 0; x < sx; x++, i++) row[x / xstep] |= uint16_t(unsigned(bnd[i]) << ((x % xstep) + shift));
   }
-  std::vector<uint16_t> values(windows);
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
+  // The distinct window values, ascending: 16-bit windows, so a presence table beats a sort.
   std::vector<uint16_t> indexOf(65536, 0);
-  for (size_t j = 0; j < values.size(); j++) indexOf[values[j]] = uint16_t(j);
+  for (uint16_t w : windows) indexOf[w] = 1;
+  std::vector<uint16_t> values;
+  for (size_t w = 0; w < 65536; w++) if (indexOf[w]) { indexOf[w] = uint16_t(values.size()); values.push_back(uint16_t(w)); }
   const uint64_t maxRun = 0xffff / 2;
   std::vector<uint64_t> rle;
   uint64_t run = 0;
@@ -276,12 +277,11 @@ std::vector<uint8_t> encode(const T* v, size_t sx, size_t sy, size_t sz) {
   std::vector<uint64_t> locs;
   std::vector<uint64_t> locsPerSlice(sz, 0);
   const uint64_t top = uint64_t(T(~T(0)));
-  i = 0;
-  for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) for (size_t x = 0; x < sx; x++, i++) {
-    if (!bnd[i]) continue;
-    if (x > 0 && !bnd[i - 1]) continue;
-    if (y > 0 && !bnd[i - sx]) continue;
-    auto same = [&](size_t j) { return !bnd[j] && v[j] == v[i]; };
+  const uint8_t* bp = bnd.data();
+  auto locate = [&](size_t x, size_t y, size_t z, size_t i) {
+    if (x > 0 && !bp[i - 1]) return;
+    if (y > 0 && !bp[i - sx]) return;
+    auto same = [&](size_t j) { return !bp[j] && v[j] == v[i]; };
     size_t before = locs.size();
     if (x > 0 && same(i - 1)) locs.push_back(0);
     else if (x + 1 < sx && same(i + 1)) locs.push_back(1);
@@ -290,6 +290,16 @@ std::vector<uint8_t> encode(const T* v, size_t sx, size_t sy, size_t sz) {
     else if (uint64_t(v[i]) > top - 7) { locs.push_back(6); locs.push_back(uint64_t(v[i])); }
     else locs.push_back(uint64_t(v[i]) + 7);
     locsPerSlice[z] += locs.size() - before;
+  };
+  // Boundary voxels in raster order, skipping 8 non-boundary voxels at a time.
+  i = 0;
+  for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) {
+    for (size_t x = 0; x < sx;) {
+      uint64_t word = 1;
+      if (x + 8 <= sx) std::memcpy(&word, bp + i, 8);
+      if (!word) { x += 8; i += 8; continue; }
+      for (size_t e = std::min(sx, x + 8); x < e; x++, i++) if (bp[i]) locate(x, y, z, i);
+    }
   }
   const size_t w = sizeof(T), zw = zindexWidth(sx, sy);
   std::vector<uint8_t> out;
