@@ -40,11 +40,7 @@ function readLabels(bytes: Uint8Array, at: number, n: number, width: number, wid
     else if (width === 2) lo[i] = dv.getUint16(p, true);
     else {
       lo[i] = dv.getUint32(p, true);
-      if (width === 8) {
-        const h = dv.getUint32(p + 4, true);
-        if (hi) hi[i] = h;
-        else if (h !== 0) lo[i] = 0xffffffff; // caught by the range check below
-      }
+      if (hi) hi[i] = dv.getUint32(p + 4, true); // width 8 only reaches here for 64-bit layers (wide)
     }
   }
   return { lo, hi };
