@@ -1,7 +1,7 @@
 export { ChunkedVolume, decodeOrFail, encodeOrFail, scalarBytesOf, unsupported, type EdgeForm } from "./volume.js";
 export { cacheControlFor, type VolumeOptions, type IoOptions, type TransferOptions, type TransferStats, type Cutout } from "./options.js";
 export { shardBatches, workerUrl, type ShardedChunk } from "./paint.js";
-export { asInput, wholeShards } from "./write.js";
+export { asInput, checkChunkAlignment, wholeShards } from "./write.js";
 export { visitChunks, decodePayload, chunksExist, deleteObjects } from "./visit.js";
 export { storedEdgeExtent, type StoredExtent } from "./edge.js";
 export { splitJobs, type ChunkPainter, type PaintJob, type PaintOptions } from "./parallel.js";

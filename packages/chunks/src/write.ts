@@ -43,8 +43,8 @@ export function asInput(vol: ChunkedVolume, data: VolumeArray | TypedArray, bbox
   return { data: a.data, shape: shape as [number, number, number, number], stride: [1, shape[0], shape[0] * shape[1], shape[0] * shape[1] * shape[2]], dtype: vol.dtype };
 }
 
-/** A write off the chunk grid is an ALIGNMENT error unless nonAlignedWrites. */
-function checkChunkAlignment(vol: ChunkedVolume, bbox: Bbox, mip: number): void {
+/** A write off the chunk grid is an ALIGNMENT error unless nonAlignedWrites (sharded or not). */
+export function checkChunkAlignment(vol: ChunkedVolume, bbox: Bbox, mip: number): void {
   const chunkSize = vol.chunkSize(mip);
   const offset = vol.voxelOffset(mip);
   const bounds = vol.bounds(mip);
@@ -146,9 +146,7 @@ export function wholeShards(vol: ChunkedVolume, sh: ShardedChunks, bbox: Bbox, m
  */
 async function uploadSharded(vol: ChunkedVolume, bbox: Bbox, src: VolumeArray, srcOffset: Vec3, mip: number, signal?: AbortSignal, onChunk?: () => void, fillMissing?: boolean): Promise<void> {
   const sh = vol.shards(mip);
-  if (sh.patchable) {
-    checkChunkAlignment(vol, bbox, mip);
-  }
+  if (sh.patchable) checkChunkAlignment(vol, bbox, mip);
   const shards = sh.patchable ? sh.shardsTouching(bbox) : wholeShards(vol, sh, bbox, mip, "write");
   const p = await vol.writer(mip);
   const bpv = dtypeInfo(vol.dtype).bytes;

@@ -1,8 +1,8 @@
 import { open as openFile, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { Bbox, CloudVolumeError, bytesOf, dtypeInfo, viewAs, type BboxLike, type Vec3 } from "@cloudvolume/core";
-import { wholeShards, type ChunkedVolume, type IoOptions } from "@cloudvolume/chunks";
+import { Bbox, CloudVolumeError, bytesOf, dtypeInfo, viewAs, type BboxLike } from "@cloudvolume/core";
+import { checkChunkAlignment, wholeShards, type ChunkedVolume, type IoOptions } from "@cloudvolume/chunks";
 
 /**
  * Cutouts to and from files on local disk (Node only), in the layout the CLI's
@@ -115,9 +115,8 @@ export async function uploadFromFile(vol: ChunkedVolume, bboxLike: BboxLike, pat
   const inside = bbox.clamp(bounds);
   if (vol.isSharded(mip) && !vol.shards(mip).patchable) {
     if (!inside.isEmpty()) wholeShards(vol, vol.shards(mip), inside, mip, "write");
-  } else if (!vol.options.nonAlignedWrites && !inside.isEmpty() && !inside.isAlignedTo(vol.chunkSize(mip), vol.voxelOffset(mip), bounds)) {
-    const cs: Vec3 = vol.chunkSize(mip);
-    throw new CloudVolumeError("ALIGNMENT", `write ${bbox} is not aligned to the ${cs.join("x")} chunk grid at offset ${vol.voxelOffset(mip).join(",")} (mip ${mip}); align it or pass nonAlignedWrites: true`, { url: vol.url, mip, bbox: bbox.toString() });
+  } else if (!inside.isEmpty()) {
+    checkChunkAlignment(vol, inside, mip);
   }
   const { step, layers } = slabStep(vol, mip, bbox, slabBytes);
   const fh = await openFile(path, "r");
