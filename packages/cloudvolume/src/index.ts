@@ -2,6 +2,7 @@ import type { Plugin } from "@cloudvolume/core";
 import { createDiskCache, fileStorage } from "@cloudvolume/storage-file";
 import { gcsStorage } from "@cloudvolume/storage-gcs";
 import { s3Storage } from "@cloudvolume/storage-s3";
+import { fpzip, kempressed } from "@cloudvolume/codec-fpzip";
 import { CloudVolume as Base, type CloudVolumeOptions } from "./volume.js";
 import { portablePlugins } from "./plugins.js";
 import { nodeRuntime } from "./node-runtime.js";
@@ -13,9 +14,12 @@ import type { Bbox, BboxLike } from "@cloudvolume/core";
 // by different CloudVolume.open calls see each other's objects as in CloudFiles.
 let shared: Plugin[] | undefined;
 
-/** The default plugin set in Node: local disk, memory, precomputed, raw, gzip and brotli. */
+/**
+ * The default plugin set in Node: the portable set plus local disk, GCS, S3 and the codecs
+ * that exist only as native addons (fpzip, kempressed).
+ */
 export function defaultPlugins(): Plugin[] {
-  shared ??= [fileStorage(), gcsStorage(), s3Storage(), ...portablePlugins()];
+  shared ??= [fileStorage(), gcsStorage(), s3Storage(), ...portablePlugins(), fpzip(), kempressed()];
   return shared;
 }
 
