@@ -3,6 +3,7 @@ import { createDiskCache, fileStorage } from "@cloudvolume/storage-file";
 import { gcsStorage } from "@cloudvolume/storage-gcs";
 import { s3Storage } from "@cloudvolume/storage-s3";
 import { fpzip, kempressed } from "@cloudvolume/codec-fpzip";
+import { zfpc } from "@cloudvolume/codec-zfpc";
 import { CloudVolume as Base, type CloudVolumeOptions } from "./volume.js";
 import { portablePlugins } from "./plugins.js";
 import { nodeRuntime } from "./node-runtime.js";
@@ -16,10 +17,10 @@ let shared: Plugin[] | undefined;
 
 /**
  * The default plugin set in Node: the portable set plus local disk, GCS, S3 and the codecs
- * that exist only as native addons (fpzip, kempressed).
+ * that exist only as native addons (fpzip, kempressed, zfpc).
  */
 export function defaultPlugins(): Plugin[] {
-  shared ??= [fileStorage(), gcsStorage(), s3Storage(), ...portablePlugins(), fpzip(), kempressed()];
+  shared ??= [fileStorage(), gcsStorage(), s3Storage(), ...portablePlugins(), fpzip(), kempressed(), zfpc()];
   return shared;
 }
 

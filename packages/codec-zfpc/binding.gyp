@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "zfpc",
+      "sources": ["native/zfpc.cc"],
+      "depends": ["native/zfp_stream.hpp"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "libraries": ["-lzfp"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],
+      "cflags_cc!": ["-fno-exceptions"]
+    }
+  ]
+}
