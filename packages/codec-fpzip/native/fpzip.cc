@@ -5,6 +5,7 @@
 #include <fpzip.h>
 #include <cstring>
 #include <string>
+#include <vector>
 #include "fpzip_decode.hpp"
 
 namespace {
@@ -76,9 +77,11 @@ Napi::Value Encode(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "fpzip: precision must be 0 (lossless) or 2..32 bits for float32, 4..64 (even) for float64");
   // Incompressible data grows a little; retry with a larger buffer on overflow.
   size_t cap = in.ByteLength() + in.ByteLength() / 8 + 1024;
+  // A per-thread buffer that only grows: a fresh one per chunk costs its page faults.
+  thread_local std::vector<uint8_t> buf;
   for (int attempt = 0; attempt < 4; attempt++, cap *= 2) {
-    std::string buf(cap, '\0');
-    FPZ* fpz = fpzip_write_to_buffer(&buf[0], cap);
+    if (buf.size() < cap) buf.resize(cap);
+    FPZ* fpz = fpzip_write_to_buffer(buf.data(), cap);
     fpz->type = isDouble ? FPZIP_TYPE_DOUBLE : FPZIP_TYPE_FLOAT;
     fpz->prec = prec;
     fpz->nx = int(nx);

@@ -163,7 +163,10 @@ inline std::vector<uint8_t> encode(const void* values, size_t valueCount, const 
     default: zfp_stream_set_reversible(c.z);
   }
   size_t cap = zfp_stream_maximum_size(c.z, c.f) + 64;
-  std::vector<uint64_t> words((cap + 7) / 8 + 1, 0);
+  // A per-thread output buffer that only grows: a fresh multi-megabyte buffer per chunk
+  // costs its page faults on every call. zfp writes every word it reports.
+  thread_local std::vector<uint64_t> words;
+  if (words.size() < (cap + 7) / 8 + 1) words.resize((cap + 7) / 8 + 1);
   c.s = stream_open(words.data(), words.size() * 8);
   zfp_stream_set_bit_stream(c.z, c.s);
   zfp_stream_rewind(c.z);
