@@ -4,7 +4,8 @@
  * of @cloudvolume/codec-compresso's built dist (TypeScript) next to CloudVolume 12.14.4's
  * compresso 3.3.3 (C++ through Python, the reference install) on the same chunks in the
  * same run, against the issue's targets (native decode >= 150 MVx/s, encode >= 80 MVx/s;
- * pure decoder >= 40 MVx/s).
+ * pure decoder >= 40 MVx/s), and the time to decode one z slice alone (native, through
+ * the z index) next to the whole chunk's.
  *
  *   fib25       the fib25 64x64x16 uint64 segmentation of the fixtures, tiled to a
  *               128x128x64 chunk (real connectomics boundaries)
@@ -18,7 +19,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compressoBackend, compressoCodec, decodeCompresso, encodeCompresso } from "../packages/codec-compresso/dist/index.js";
+import { compressoBackend, compressoCodec, decodeCompresso, encodeCompresso, nativeCompresso } from "../packages/codec-compresso/dist/index.js";
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 9));
 const here = dirname(fileURLToPath(import.meta.url));
@@ -106,6 +107,7 @@ if (!native) console.log(`no native addon: ${backend.why}`);
 const ref = reference(cases);
 console.log(`compresso, one core, medians of ${RUNS} [min-max], Node ${process.version}${ref ? "" : " (no reference CloudVolume: its column is missing)"}`);
 for (const [gi, group] of groups.entries()) {
+  let sliceText = "";
   let vox = 0, tDec = 0, tEnc = 0, nDec = 0, nEnc = 0;
   const spreadD = [], spreadE = [], nSpreadD = [], nSpreadE = [];
   for (const c of group) {
@@ -122,6 +124,13 @@ for (const [gi, group] of groups.entries()) {
       const ne = timeIt(() => compressoCodec.encode(c.voxels, spec));
       nDec += nd.s; nEnc += ne.s;
       nSpreadD.push(n / nd.max / 1e6, n / nd.min / 1e6); nSpreadE.push(n / ne.max / 1e6, n / ne.min / 1e6);
+      if (gi === 0) {
+        // z-slice random access: one slice through the z index vs the whole chunk.
+        const slice = new Uint8Array(c.shape[0] * c.shape[1] * 8);
+        const z = c.shape[2] >> 1;
+        const ns = timeIt(() => nativeCompresso().decodeSlice(stream, slice, c.shape[0], c.shape[1], c.shape[2], 8, z));
+        sliceText = `\n  one z slice alone (native): ${(ns.s * 1e6).toFixed(0)} us [${(ns.min * 1e6).toFixed(0)}-${(ns.max * 1e6).toFixed(0)}] vs the whole chunk ${(nd.s * 1e6).toFixed(0)} us`;
+      }
     }
   }
   const label = gi === 0 ? group[0].name : `${group.length} fixture chunks (32x32x16 uint64)`;
@@ -130,5 +139,5 @@ for (const [gi, group] of groups.entries()) {
   const rs = ref?.slice(first, first + group.length);
   const refText = rs ? `   CloudVolume's compresso: decode ${(vox / rs.reduce((a, r) => a + r.decode, 0) / 1e6).toFixed(1)}, encode ${(vox / rs.reduce((a, r) => a + r.encode, 0) / 1e6).toFixed(1)} MVx/s (the same ${group.length === 1 ? "chunk" : `${group.length} chunks`})` : "";
   const nativeText = native ? `\n  ours (native):     decode ${(vox / nDec / 1e6).toFixed(1)} MVx/s [${Math.min(...nSpreadD).toFixed(0)}-${Math.max(...nSpreadD).toFixed(0)}], encode ${(vox / nEnc / 1e6).toFixed(1)} MVx/s [${Math.min(...nSpreadE).toFixed(0)}-${Math.max(...nSpreadE).toFixed(0)}]` : "";
-  console.log(`${label}${nativeText}\n  ours (TypeScript): decode ${(vox / tDec / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadD).toFixed(0)}-${Math.max(...spreadD).toFixed(0)}], encode ${(vox / tEnc / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadE).toFixed(0)}-${Math.max(...spreadE).toFixed(0)}]${refText ? `\n ${refText}` : ""}`);
+  console.log(`${label}${nativeText}\n  ours (TypeScript): decode ${(vox / tDec / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadD).toFixed(0)}-${Math.max(...spreadD).toFixed(0)}], encode ${(vox / tEnc / 1e6).toFixed(1)} MVx/s [${Math.min(...spreadE).toFixed(0)}-${Math.max(...spreadE).toFixed(0)}]${refText ? `\n ${refText}` : ""}${sliceText}`);
 }

@@ -5,7 +5,7 @@
 // naming the chunk.
 #include <napi.h>
 
-#include "compresso_core.hpp"
+#include "compresso_slices.hpp"
 
 namespace {
 
@@ -30,6 +30,32 @@ Napi::Value Decode(const Napi::CallbackInfo& info) {
       case 2: decode<uint16_t>(in.Data(), in.ByteLength(), reinterpret_cast<uint16_t*>(out.Data()), sx, sy, sz); break;
       case 4: decode<uint32_t>(in.Data(), in.ByteLength(), reinterpret_cast<uint32_t*>(out.Data()), sx, sy, sz); break;
       case 8: decode<uint64_t>(in.Data(), in.ByteLength(), reinterpret_cast<uint64_t*>(out.Data()), sx, sy, sz); break;
+      default: fail("labels must be 1, 2, 4 or 8 bytes");
+    }
+  } catch (const std::exception& e) {
+    Napi::Error::New(env, e.what()).ThrowAsJavaScriptException();
+  }
+  return env.Undefined();
+}
+
+// decodeSlice(stream, out, sx, sy, sz, bytesPerVoxel, z): fills `out` (sx * sy voxels) with
+// slice z, through the z index; throws where the stream cannot be read a slice at a time.
+Napi::Value DecodeSlice(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto in = info[0].As<Napi::Uint8Array>();
+  auto out = info[1].As<Napi::Uint8Array>();
+  size_t sx = info[2].As<Napi::Number>().Uint32Value(), sy = info[3].As<Napi::Number>().Uint32Value(), sz = info[4].As<Napi::Number>().Uint32Value();
+  size_t bpv = info[5].As<Napi::Number>().Uint32Value(), z = info[6].As<Napi::Number>().Uint32Value();
+  if (out.ByteLength() != sx * sy * bpv || reinterpret_cast<uintptr_t>(out.Data()) % bpv) {
+    Napi::Error::New(env, "output buffer has the wrong size or alignment").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  try {
+    switch (bpv) {
+      case 1: compresso_core::decodeSlice<uint8_t>(in.Data(), in.ByteLength(), out.Data(), sx, sy, sz, z); break;
+      case 2: compresso_core::decodeSlice<uint16_t>(in.Data(), in.ByteLength(), reinterpret_cast<uint16_t*>(out.Data()), sx, sy, sz, z); break;
+      case 4: compresso_core::decodeSlice<uint32_t>(in.Data(), in.ByteLength(), reinterpret_cast<uint32_t*>(out.Data()), sx, sy, sz, z); break;
+      case 8: compresso_core::decodeSlice<uint64_t>(in.Data(), in.ByteLength(), reinterpret_cast<uint64_t*>(out.Data()), sx, sy, sz, z); break;
       default: fail("labels must be 1, 2, 4 or 8 bytes");
     }
   } catch (const std::exception& e) {
@@ -68,6 +94,7 @@ Napi::Value Encode(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("decode", Napi::Function::New(env, Decode));
+  exports.Set("decodeSlice", Napi::Function::New(env, DecodeSlice));
   exports.Set("encode", Napi::Function::New(env, Encode));
   return exports;
 }

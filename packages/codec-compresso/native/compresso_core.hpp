@@ -115,8 +115,10 @@ uint32_t components(const uint8_t* bnd, size_t sx, size_t sy, size_t sz, int con
   return count;
 }
 
+// The generic decoder (any connectivity, one voxel at a time); decode() below takes the
+// run-based path of compresso_slices.hpp for 4-connected streams.
 template <typename T>
-void decode(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size_t sz) {
+void decodeVoxels(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size_t sz) {
   Header h = readHeader(b, n);
   if (h.sx != sx || h.sy != sy || h.sz != sz) fail("the stream is " + std::to_string(h.sx) + "x" + std::to_string(h.sy) + "x" + std::to_string(h.sz) + ", the chunk " + std::to_string(sx) + "x" + std::to_string(sy) + "x" + std::to_string(sz));
   if (h.width > sizeof(T)) fail(std::to_string(h.width) + "-byte labels do not fit the layer's type");
@@ -305,7 +307,7 @@ std::vector<uint8_t> encode(const T* v, size_t sx, size_t sy, size_t sz) {
   std::vector<uint8_t> out;
   out.reserve(kHeader + count * w + values.size() * ww + locs.size() * w + rle.size() * ww + 2 * sz * zw);
   const char magic[4] = {'c', 'p', 's', 'o'};
-  out.insert(out.end(), magic, magic + 4);
+  for (char c : magic) out.push_back(uint8_t(c));
   wr(out, 1, 1); wr(out, w, 1); wr(out, sx, 2); wr(out, sy, 2); wr(out, sz, 2);
   wr(out, xstep, 1); wr(out, ystep, 1); wr(out, zstep, 1);
   wr(out, count, 8); wr(out, values.size(), 4); wr(out, locs.size(), 8); wr(out, 4, 1);

@@ -2,12 +2,13 @@
 // AddressSanitizer"): each stream given on the command line (32x32x16 uint64 compresso
 // chunks, e.g. the fixtures'), then N mutations of them (bit flips, header fields set to
 // extremes, truncation, garbage tails, splices), decoded into a chunk-sized buffer. A
-// decode may succeed or throw std::runtime_error; ASan aborts on any out-of-bounds access.
+// decode (and a decode of one slice through the z index) may succeed or throw
+// std::runtime_error; ASan aborts on any out-of-bounds access.
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
-#include "compresso_core.hpp"
+#include "compresso_slices.hpp"
 
 int main(int argc, char** argv) {
   if (argc < 3) { std::fprintf(stderr, "usage: fuzz_asan N chunk...\n"); return 2; }
@@ -19,8 +20,8 @@ int main(int argc, char** argv) {
   }
   uint32_t s = 12345;
   auto rnd = [&](uint32_t k) { s ^= s << 13; s ^= s >> 17; s ^= s << 5; return k ? s % k : 0; };
-  std::vector<uint64_t> out(32 * 32 * 16);
-  long ok = 0, failed = 0;
+  std::vector<uint64_t> out(32 * 32 * 16), slice(32 * 32);  // exactly sized
+  long ok = 0, failed = 0, sliceOk = 0, sliceFailed = 0;
   for (long t = 0; t < cases; t++) {
     std::vector<uint8_t> b = seeds[t % seeds.size()];
     switch (t % 5) {
@@ -44,8 +45,15 @@ int main(int argc, char** argv) {
     } catch (const std::runtime_error&) {
       failed++;
     }
+    // One slice through the z index, from the same mutated stream.
+    try {
+      compresso_core::decodeSlice<uint64_t>(exact, b.size(), slice.data(), 32, 32, 16, size_t(t % 16));
+      sliceOk++;
+    } catch (const std::runtime_error&) {
+      sliceFailed++;
+    }
     delete[] exact;
   }
-  std::printf("%ld cases: %ld decoded, %ld refused, no memory errors\n", cases, ok, failed);
+  std::printf("%ld cases: %ld decoded, %ld refused; one slice each: %ld decoded, %ld refused; no memory errors\n", cases, ok, failed, sliceOk, sliceFailed);
   return 0;
 }

@@ -8,6 +8,8 @@ import { loadAddon, type LoadedAddon } from "@cloudvolume/native";
 
 export interface NativeCompresso {
   decode(stream: Uint8Array, out: Uint8Array, sx: number, sy: number, sz: number, bytesPerVoxel: number): void;
+  /** Slice z alone (sx * sy voxels) through the z index; throws where the stream cannot be read so. */
+  decodeSlice(stream: Uint8Array, out: Uint8Array, sx: number, sy: number, sz: number, bytesPerVoxel: number, z: number): void;
   encode(voxels: Uint8Array, sx: number, sy: number, sz: number, bytesPerVoxel: number): Uint8Array;
 }
 
