@@ -12,8 +12,9 @@
  *   smooth    the fixtures' 64x64x32 float32 ground truth, mirrored to 128x128x64
  *   fixtures  the eight 32x32x16 chunks of the same volume
  *
- * Medians of RUNS timed repetitions (each >= 20 ms) after a warm-up; [min-max] is the
- * spread of ours. Usage: pnpm build && node bench/float-codecs.mjs [runs]
+ * Medians of RUNS timed repetitions (each >= 20 ms) after a warm-up, in three rounds that
+ * alternate ours and the plain library (the median round counts); [min-max] is the spread
+ * of ours over all repetitions. Usage: pnpm build && node bench/float-codecs.mjs [runs]
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -24,6 +25,7 @@ import { fpzipBackend, fpzipCodec, kempressedCodec } from "../packages/codec-fpz
 import { readStreams, zfpcBackend, zfpcCodec } from "../packages/codec-zfpc/dist/index.js";
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 7));
+const ROUNDS = 3;
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = process.env.CLOUDVOLUME_FIXTURES ?? resolve(here, "..", "..", "shared", "fixtures");
 const REF = process.env.CLOUDVOLUME_REFERENCE ?? "/opt/cloudvolume-reference";
@@ -119,21 +121,27 @@ try {
         const n = ch.shape[0] * ch.shape[1] * ch.shape[2];
         const stream = c.codec.encode(ch.voxels, spec);
         const out = new Uint8Array(n * 4);
-        const d = timeIt(() => c.codec.decode(stream, spec, out));
-        const e = timeIt(() => c.codec.encode(ch.voxels, spec));
-        row.vox += n; row.ours.d += d.s; row.ours.e += e.s;
-        row.ours.spread.push([n / d.max / 1e6, n / d.min / 1e6, n / e.max / 1e6, n / e.min / 1e6]);
-        const raw = join(work, `${k}.raw`), file = join(work, `${k}.stream`);
+        const raw = join(work, `${k}.raw`), file = join(work, `${k}.stream`), bare = join(work, `${k}.bare`);
         writeFileSync(raw, ch.voxels);
         writeFileSync(file, stream);
-        if (row.plain) {
-          // The plain library reads the bare stream: zfpc's single zfp stream, fpzip's whole chunk.
-          const bare = join(work, `${k}.bare`);
-          writeFileSync(bare, c.plain === "zfp" ? readStreams(stream, 1)[0] : stream);
-          const args = [c.plain, bare, raw, ...ch.shape.map(String), "1", String(RUNS), ...(c.plain === "zfp" ? [String(c.mode), String(c.param)] : [])];
-          const r = JSON.parse(execFileSync(plainExe, args, { encoding: "utf8" }));
-          row.plain.d += r.decode; row.plain.e += r.encode;
+        // The plain library reads the bare stream: zfpc's single zfp stream, fpzip's whole chunk.
+        if (row.plain) writeFileSync(bare, c.plain === "zfp" ? readStreams(stream, 1)[0] : stream);
+        // Ours and the plain library take turns, ROUNDS times, and each keeps its median
+        // round: this VM's speed drifts by more than the difference being measured.
+        const rounds = { od: [], oe: [], pd: [], pe: [] };
+        for (let round = 0; round < ROUNDS; round++) {
+          const d = timeIt(() => c.codec.decode(stream, spec, out));
+          const e = timeIt(() => c.codec.encode(ch.voxels, spec));
+          rounds.od.push(d.s); rounds.oe.push(e.s);
+          row.ours.spread.push([n / d.max / 1e6, n / d.min / 1e6, n / e.max / 1e6, n / e.min / 1e6]);
+          if (row.plain) {
+            const args = [c.plain, bare, raw, ...ch.shape.map(String), "1", String(RUNS), ...(c.plain === "zfp" ? [String(c.mode), String(c.param)] : [])];
+            const r = JSON.parse(execFileSync(plainExe, args, { encoding: "utf8" }));
+            rounds.pd.push(r.decode); rounds.pe.push(r.encode);
+          }
         }
+        row.vox += n; row.ours.d += median(rounds.od); row.ours.e += median(rounds.oe);
+        if (row.plain) { row.plain.d += median(rounds.pd); row.plain.e += median(rounds.pe); }
         cvJobs.push({ row: rows.length, raw, stream: file, shape: ch.shape, encoding: c.codec.name, params: c.cv ?? {} });
         k++;
       }
