@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
           else reinterpret_cast<double*>(buf.data())[i] = x;
         }
         double param = mode == zfps::RATE ? 6 : mode == zfps::PRECISION ? 12 : 0.01;
-        seeds.push_back({zfps::encode(buf.data(), n, v, zfps::Mode(mode), param), v, n});
+        auto enc = zfps::encode(buf.data(), n, v, zfps::Mode(mode), param);
+        seeds.push_back({std::vector<uint8_t>(enc.first, enc.first + enc.second), v, n});
       }
     }
   }

@@ -2,18 +2,21 @@
 // from a strided view of a chunk buffer, through Debian's libzfp. Shared by the addon
 // (zfpc.cc) and the sanitizer fuzz driver (fuzz_asan.cc).
 //
-// Why the padding: libzfp's bit stream reads 64-bit words with no end check, so a
-// truncated or corrupt stream makes it read past the buffer. Each 4^d block reads at
-// most max(minbits, maxbits) bits in a valid stream and, in a corrupt one, no more than
-// its bit planes can hold (< 2 * ZFP_MAX_BITS), so a copy of the stream padded with
-// zeros to (blocks * that bound + header) bytes can never be overrun. The copy lives in
-// a per-thread buffer that only grows, so a decode costs one memcpy of the stream.
+// Why block by block, from a padded copy: libzfp's bit stream reads 64-bit words with no
+// end check, so a truncated or corrupt stream makes it read past the buffer. We decode one
+// 4^d block at a time (the order zfp_decompress uses) from a copy of the stream followed
+// by zeros, and stop once the blocks have used more bits than the stream has: a block
+// starts inside the stream and reads at most max(minbits, maxbits) bits when valid, and
+// no more than its bit planes can hold (< 2 * ZFP_MAX_BITS) when not, so the zeros after
+// the stream need only hold one block. The copy lives in a per-thread buffer that only
+// grows, so a decode costs one memcpy of the stream.
 #pragma once
 #include <zfp.h>
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace zfps {
@@ -107,50 +110,102 @@ struct Closer {
   }
 };
 
+// One block decoder per value type and dimensionality, complete and partial (edge)
+// blocks, over a strided array: libzfp's low-level API.
+template <typename T> struct Blocks;
+#define ZFPS_BLOCKS(T, name)                                                                                               \
+  template <> struct Blocks<T> {                                                                                           \
+    static size_t full(zfp_stream* z, T* p, const ptrdiff_t* s, unsigned d) {                                              \
+      switch (d) {                                                                                                         \
+        case 1: return zfp_decode_block_strided_##name##_1(z, p, s[0]);                                                    \
+        case 2: return zfp_decode_block_strided_##name##_2(z, p, s[0], s[1]);                                              \
+        case 3: return zfp_decode_block_strided_##name##_3(z, p, s[0], s[1], s[2]);                                        \
+        default: return zfp_decode_block_strided_##name##_4(z, p, s[0], s[1], s[2], s[3]);                                \
+      }                                                                                                                    \
+    }                                                                                                                      \
+    static size_t partial(zfp_stream* z, T* p, const size_t* n, const ptrdiff_t* s, unsigned d) {                          \
+      switch (d) {                                                                                                         \
+        case 1: return zfp_decode_partial_block_strided_##name##_1(z, p, n[0], s[0]);                                      \
+        case 2: return zfp_decode_partial_block_strided_##name##_2(z, p, n[0], n[1], s[0], s[1]);                          \
+        case 3: return zfp_decode_partial_block_strided_##name##_3(z, p, n[0], n[1], n[2], s[0], s[1], s[2]);              \
+        default: return zfp_decode_partial_block_strided_##name##_4(z, p, n[0], n[1], n[2], n[3], s[0], s[1], s[2], s[3]); \
+      }                                                                                                                    \
+    }                                                                                                                      \
+  };
+ZFPS_BLOCKS(int32_t, int32)
+ZFPS_BLOCKS(int64_t, int64)
+ZFPS_BLOCKS(float, float)
+ZFPS_BLOCKS(double, double)
+#undef ZFPS_BLOCKS
+
+// The blocks of the view in zfp_decompress's order (x fastest); false once they have
+// read more than `limitBits` (the stream is cut or corrupt).
+template <typename T>
+bool decode_blocks(zfp_stream* z, T* base, const View& v, uint64_t limitBits) {
+  size_t n[4] = {1, 1, 1, 1};
+  ptrdiff_t st[4] = {0, 0, 0, 0};
+  for (unsigned d = 0; d < v.ndims; d++) { n[d] = v.n[d]; st[d] = v.stride[d]; }
+  uint64_t used = 0;
+  for (size_t w = 0; w < n[3]; w += 4)
+    for (size_t k = 0; k < n[2]; k += 4)
+      for (size_t j = 0; j < n[1]; j += 4)
+        for (size_t i = 0; i < n[0]; i += 4) {
+          T* p = base + ptrdiff_t(i) * st[0] + ptrdiff_t(j) * st[1] + ptrdiff_t(k) * st[2] + ptrdiff_t(w) * st[3];
+          const size_t b[4] = {std::min<size_t>(4, n[0] - i), std::min<size_t>(4, n[1] - j), std::min<size_t>(4, n[2] - k), std::min<size_t>(4, n[3] - w)};
+          bool whole = true;
+          for (unsigned d = 0; d < v.ndims; d++) whole = whole && b[d] == 4;
+          used += whole ? Blocks<T>::full(z, p, st, v.ndims) : Blocks<T>::partial(z, p, b, st, v.ndims);
+          if (used > limitBits) return false;
+        }
+  return true;
+}
+
 // Decodes `bytes` (a zfp stream with a full header) into the view of `out` (`outValues`
 // values). Returns "" or what is wrong.
 inline std::string decode(const uint8_t* bytes, size_t n, void* out, size_t outValues, const View& v) {
   if (!view_fits(v, outValues)) return "the stream's place in the chunk lies outside the chunk";
-  // Read the header from a copy padded past its largest size.
-  const size_t headerBytes = ZFP_HEADER_MAX_BITS / 8 + 16;
-  uint8_t* buf = padded_copy(bytes, n, headerBytes);
-  size_t blocks = 1, bound = 0;
+  const size_t headerPad = ZFP_HEADER_MAX_BITS / 8 + 16;
+  uint8_t* buf = padded_copy(bytes, n, n + headerPad);
+  size_t pad = headerPad;
   {
     Closer c;
-    c.s = stream_open(buf, std::max(n, headerBytes));
+    c.s = stream_open(buf, n + headerPad);
     c.z = zfp_stream_open(c.s);
     c.f = zfp_field_alloc();
     if (!zfp_read_header(c.z, c.f, ZFP_HEADER_FULL)) return "not a zfp stream with a full header (or a corrupt one)";
     if (int(c.f->type) != v.type) return "the zfp stream's value type differs from the zfpc header's";
     size_t dims[4] = {c.f->nx, c.f->ny, c.f->nz, c.f->nw};
-    for (unsigned i = 0; i < 4; i++) {
-      size_t want = i < v.ndims ? v.n[i] : 0;
-      if (dims[i] != want) return "the zfp stream's dimensions differ from its hyperplane's in the zfpc container";
-      if (want) blocks *= (want + 3) / 4;
-    }
-    size_t perBlock = std::max<size_t>(std::max(c.z->minbits, c.z->maxbits), 2 * ZFP_MAX_BITS) + 64;
-    bound = (ZFP_HEADER_MAX_BITS + blocks * perBlock) / 8 + 64;
-    buf = padded_copy(bytes, n, bound);
+    for (unsigned i = 0; i < 4; i++)
+      if (dims[i] != (i < v.ndims ? v.n[i] : 0)) return "the zfp stream's dimensions differ from its hyperplane's in the zfpc container";
+    const size_t perBlock = std::max<size_t>(std::max(c.z->minbits, c.z->maxbits), 2 * ZFP_MAX_BITS) + 64;
+    pad = std::max(pad, perBlock / 8 + 32);
   }
+  buf = padded_copy(bytes, n, n + pad);
   Closer c;
-  c.s = stream_open(buf, std::max(n, bound));
+  c.s = stream_open(buf, n + pad);
   c.z = zfp_stream_open(c.s);
   c.f = zfp_field_alloc();
-  if (!zfp_read_header(c.z, c.f, ZFP_HEADER_FULL)) return "not a zfp stream with a full header";
-  zfp_field_free(c.f);
-  c.f = make_field(v, out);
-  size_t used = zfp_decompress(c.z, c.f);
-  if (!used) return "libzfp could not decode the stream";
-  // A valid stream ends within its bytes (zfp pads its last word).
-  if (used > n + 8) return "the zfp stream is truncated";
+  const size_t headerBits = zfp_read_header(c.z, c.f, ZFP_HEADER_FULL);
+  if (!headerBits) return "not a zfp stream with a full header";
+  const uint64_t limit = uint64_t(n) * 8 - std::min<uint64_t>(uint64_t(n) * 8, headerBits);
+  char* base = static_cast<char*>(out) + v.offset * type_bytes(v.type);
+  bool ok;
+  switch (v.type) {
+    case zfp_type_int32: ok = decode_blocks(c.z, reinterpret_cast<int32_t*>(base), v, limit); break;
+    case zfp_type_int64: ok = decode_blocks(c.z, reinterpret_cast<int64_t*>(base), v, limit); break;
+    case zfp_type_float: ok = decode_blocks(c.z, reinterpret_cast<float*>(base), v, limit); break;
+    default: ok = decode_blocks(c.z, reinterpret_cast<double*>(base), v, limit);
+  }
+  if (!ok) return "the zfp stream is truncated or corrupt (its blocks need more bits than it has)";
   return "";
 }
 
 enum Mode { REVERSIBLE = 0, RATE = 1, PRECISION = 2, ACCURACY = 3 };
 
 // Encodes the view of `values` as zfpy.compress_numpy does (full header, then the
-// field); returns the bytes, or throws std::string.
-inline std::vector<uint8_t> encode(const void* values, size_t valueCount, const View& v, Mode mode, double param) {
+// field). The bytes stay in a per-thread buffer (valid until the next encode on this
+// thread; the caller copies them once); throws std::string.
+inline std::pair<const uint8_t*, size_t> encode(const void* values, size_t valueCount, const View& v, Mode mode, double param) {
   if (!view_fits(v, valueCount)) throw std::string("the hyperplane lies outside the chunk");
   Closer c;
   c.f = make_field(v, const_cast<void*>(values));
@@ -163,8 +218,8 @@ inline std::vector<uint8_t> encode(const void* values, size_t valueCount, const 
     default: zfp_stream_set_reversible(c.z);
   }
   size_t cap = zfp_stream_maximum_size(c.z, c.f) + 64;
-  // A per-thread output buffer that only grows: a fresh multi-megabyte buffer per chunk
-  // costs its page faults on every call. zfp writes every word it reports.
+  // A buffer that only grows: a fresh multi-megabyte one per chunk costs its page faults
+  // on every call. zfp writes every word it reports.
   thread_local std::vector<uint64_t> words;
   if (words.size() < (cap + 7) / 8 + 1) words.resize((cap + 7) / 8 + 1);
   c.s = stream_open(words.data(), words.size() * 8);
@@ -173,8 +228,7 @@ inline std::vector<uint8_t> encode(const void* values, size_t valueCount, const 
   if (!zfp_write_header(c.z, c.f, ZFP_HEADER_FULL)) throw std::string("libzfp could not write the stream header");
   size_t n = zfp_compress(c.z, c.f);
   if (!n) throw std::string("libzfp could not encode the values");
-  const uint8_t* p = reinterpret_cast<const uint8_t*>(words.data());
-  return std::vector<uint8_t>(p, p + n);
+  return {reinterpret_cast<const uint8_t*>(words.data()), n};
 }
 
 }  // namespace zfps

@@ -57,8 +57,8 @@ Napi::Value EncodeStream(const Napi::CallbackInfo& info) {
   double param = info[6].As<Napi::Number>().DoubleValue();
   if (mode < zfps::REVERSIBLE || mode > zfps::ACCURACY) throw Napi::RangeError::New(env, "zfp: unknown mode");
   try {
-    std::vector<uint8_t> bytes = zfps::encode(in.Data(), in.ByteLength() / vb, v, zfps::Mode(mode), param);
-    return Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size());
+    auto bytes = zfps::encode(in.Data(), in.ByteLength() / vb, v, zfps::Mode(mode), param);
+    return Napi::Buffer<uint8_t>::Copy(env, bytes.first, bytes.second);
   } catch (const std::string& e) {
     throw Napi::Error::New(env, e);
   }
