@@ -19,30 +19,15 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { timeIt as timeRuns } from "./timing.mjs";
 import { compressoBackend, compressoCodec, decodeCompresso, encodeCompresso, nativeCompresso } from "../packages/codec-compresso/dist/index.js";
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 9));
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = process.env.CLOUDVOLUME_FIXTURES ?? resolve(here, "..", "..", "shared", "fixtures");
 const REF = process.env.CLOUDVOLUME_REFERENCE ?? "/opt/cloudvolume-reference";
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-function timeIt(fn) {
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    if (performance.now() - t0 >= 20) break;
-    reps *= 2;
-  }
-  const ts = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    ts.push((performance.now() - t0) / reps / 1000);
-  }
-  return { s: median(ts), min: Math.min(...ts), max: Math.max(...ts) };
-}
+const timeIt = (fn) => timeRuns(fn, RUNS);
 
 // fib25 tiled to 128x128x64 (mirrored tiles keep the boundaries continuous).
 const gt = new BigUint64Array(readFileSync(join(FIXTURES, "_ground_truth", "fib25_u64_64x64x16.bin")).buffer.slice(0));

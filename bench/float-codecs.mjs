@@ -21,6 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { median, timeIt as timeRuns } from "./timing.mjs";
 import { fpzipBackend, fpzipCodec, kempressedCodec } from "../packages/codec-fpzip/dist/index.js";
 import { readStreams, zfpcBackend, zfpcCodec } from "../packages/codec-zfpc/dist/index.js";
 
@@ -29,25 +30,9 @@ const ROUNDS = 3;
 const here = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = process.env.CLOUDVOLUME_FIXTURES ?? resolve(here, "..", "..", "shared", "fixtures");
 const REF = process.env.CLOUDVOLUME_REFERENCE ?? "/opt/cloudvolume-reference";
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 for (const b of [fpzipBackend(), zfpcBackend()]) if (b.backend !== "native") { console.error(b.why); process.exit(1); }
 
-function timeIt(fn) {
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    if (performance.now() - t0 >= 20) break;
-    reps *= 2;
-  }
-  const ts = [];
-  for (let r = 0; r < RUNS; r++) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    ts.push((performance.now() - t0) / reps / 1000);
-  }
-  return { s: median(ts), min: Math.min(...ts), max: Math.max(...ts) };
-}
+const timeIt = (fn) => timeRuns(fn, RUNS);
 
 // The volume, and the same mirrored to 128x128x64.
 const G = [64, 64, 32];

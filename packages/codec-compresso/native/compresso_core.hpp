@@ -57,6 +57,26 @@ Header readHeader(const uint8_t* b, size_t n) {
   return h;
 }
 
+// The window stream (run-length coded value indices, one per block) as one value index
+// per block, checked against the block count and the number of values.
+std::vector<uint32_t> readWindows(const uint8_t* b, uint64_t pWin, uint64_t winEnd, size_t ww, size_t nblocks, uint64_t nvalues) {
+  std::vector<uint32_t> windows(nblocks, 0);
+  size_t index = 0;
+  for (uint64_t p = pWin; p < winEnd; p += ww) {
+    const uint64_t v = rd(b + p, ww), k = v >> 1;
+    if (v & 1) {
+      if (k > nblocks - index) fail("a run of windows passes the blocks");
+      index += k;
+    } else {
+      if (index >= nblocks) fail("more windows than blocks");
+      if (k >= nvalues) fail("a window value index is past the values");
+      windows[index++] = uint32_t(k);
+    }
+  }
+  if (index != nblocks) fail("the windows cover " + std::to_string(index) + " of " + std::to_string(nblocks) + " blocks (truncated?)");
+  return windows;
+}
+
 // Connected components of the non-boundary voxels, numbered in raster order of their
 // first voxel (cc3d's numbering); 0 on boundaries. Returns the count.
 uint32_t components(const uint8_t* bnd, size_t sx, size_t sy, size_t sz, int conn, std::vector<uint32_t>& out) {
@@ -137,21 +157,7 @@ void decodeVoxels(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size
   std::vector<uint8_t>& bnd = tl_bnd;
   bnd.assign(voxels, 0);
   if (h.values > 0) {
-    std::vector<uint32_t> windows(nblocks, 0);
-    size_t index = 0;
-    for (uint64_t p = pWin; p < winEnd; p += ww) {
-      uint64_t v = rd(b + p, ww);
-      uint64_t k = v >> 1;
-      if (v & 1) {
-        if (k > nblocks - index) fail("a run of windows passes the blocks");
-        index += k;
-      } else {
-        if (index >= nblocks) fail("more windows than blocks");
-        if (k >= h.values) fail("a window value index is past the values");
-        windows[index++] = uint32_t(k);
-      }
-    }
-    if (index != nblocks) fail("the windows cover " + std::to_string(index) + " of " + std::to_string(nblocks) + " blocks (truncated?)");
+    std::vector<uint32_t> windows = readWindows(b, pWin, winEnd, ww, nblocks, h.values);
     std::vector<uint64_t> values(h.values);
     for (uint64_t i = 0; i < h.values; i++) values[i] = rd(b + pVals + i * ww, ww);
     // Loop invariants in locals: stores through uint8_t* may alias anything, so the

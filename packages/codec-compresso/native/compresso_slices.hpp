@@ -45,20 +45,7 @@ inline void readSliced(const uint8_t* b, size_t n, size_t sx, size_t sy, size_t 
   s.words = (sx + 63) / 64;
   s.bits.assign(s.words * sy * sz, 0);
   if (h.values == 0) return;
-  std::vector<uint32_t> windows(nblocks, 0);
-  size_t index = 0;
-  for (uint64_t p = pWin; p < winEnd; p += ww) {
-    const uint64_t v = rd(b + p, ww), k = v >> 1;
-    if (v & 1) {
-      if (k > nblocks - index) fail("a run of windows passes the blocks");
-      index += k;
-    } else {
-      if (index >= nblocks) fail("more windows than blocks");
-      if (k >= h.values) fail("a window value index is past the values");
-      windows[index++] = uint32_t(k);
-    }
-  }
-  if (index != nblocks) fail("the windows cover " + std::to_string(index) + " of " + std::to_string(nblocks) + " blocks (truncated?)");
+  const std::vector<uint32_t> windows = readWindows(b, pWin, winEnd, ww, nblocks, h.values);
   std::vector<uint64_t> values(h.values);
   for (uint64_t i = 0; i < h.values; i++) values[i] = rd(b + pVals + i * ww, ww);
   const uint64_t mask = xs >= 64 ? ~uint64_t(0) : (uint64_t(1) << xs) - 1;

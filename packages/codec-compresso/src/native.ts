@@ -4,7 +4,7 @@
  * failed, or with CLOUDVOLUME_NO_NATIVE=1, the TypeScript codec is used and
  * `compressoBackend()` says why.
  */
-import { loadAddon, type LoadedAddon } from "@cloudvolume/native";
+import { lazyAddon } from "@cloudvolume/native";
 
 export interface NativeCompresso {
   decode(stream: Uint8Array, out: Uint8Array, sx: number, sy: number, sz: number, bytesPerVoxel: number): void;
@@ -13,19 +13,14 @@ export interface NativeCompresso {
   encode(voxels: Uint8Array, sx: number, sy: number, sz: number, bytesPerVoxel: number): Uint8Array;
 }
 
-let loaded: LoadedAddon<NativeCompresso> | undefined;
-
-function load(): LoadedAddon<NativeCompresso> {
-  loaded ??= loadAddon<NativeCompresso>(import.meta.url, "compresso", "run `pnpm rebuild @cloudvolume/codec-compresso` with g++, make and python3 installed");
-  return loaded;
-}
+const addon = lazyAddon<NativeCompresso>(import.meta.url, "compresso", "run `pnpm rebuild @cloudvolume/codec-compresso` with g++, make and python3 installed");
 
 export function nativeCompresso(): NativeCompresso | undefined {
-  return load().addon;
+  return addon.get();
 }
 
-/** Which implementation runs ("native" or "typescript") and why. */
+/** Which implementation runs and why ("native", or "typescript" with what was tried and how to fix it). */
 export function compressoBackend(): { backend: "native" | "typescript"; why: string } {
-  const { addon, why } = load();
-  return { backend: addon ? "native" : "typescript", why };
+  const { loaded, why } = addon.status();
+  return { backend: loaded ? "native" : "typescript", why };
 }

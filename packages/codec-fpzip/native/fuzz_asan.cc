@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 #include "fpzip_decode.hpp"
+#include "fuzz_mutate.hpp"  // packages/native/include
 
 static std::vector<uint8_t> read_file(const char* p) {
   std::ifstream f(p, std::ios::binary);
@@ -29,14 +30,7 @@ int main(int argc, char** argv) {
     fpzd::Header h;
     if (fpzd::read_header(hr, h)) { fprintf(stderr, "seed %zu is not an fpzip stream\n", c % seeds.size()); return 2; }
     std::vector<uint8_t> s = seed;
-    switch (rng() % 6) {
-      case 0: for (int k = 1 + rng() % 4; k--;) s[rng() % s.size()] ^= uint8_t(1u << (rng() % 8)); break;
-      case 1: for (int k = 1 + rng() % 16; k--;) s[rng() % s.size()] = uint8_t(rng()); break;
-      case 2: s.resize(rng() % s.size()); break;
-      case 3: { size_t a = rng() % s.size(), b = rng() % s.size(), n = rng() % 64; for (size_t i = 0; i < n && a + i < s.size() && b + i < s.size(); i++) s[a + i] = s[b + i]; } break;
-      case 4: { size_t a = rng() % s.size(); for (size_t i = a; i < s.size(); i++) s[i] = 0; } break;
-      default: for (auto& b : s) b = uint8_t(rng()); break;
-    }
+    cloudvolume_fuzz::mutate(s, rng);
     // Decode at the seed's shape (a reader knows the chunk's shape), and at the header's
     // own claim for the mutated stream when it is small enough to allocate.
     std::vector<uint8_t> out(size_t(h.nx) * h.ny * h.nz * h.nf * (h.type ? 8 : 4));

@@ -4,7 +4,7 @@
  * Decoding runs our own bounds-checked decoder (native/fpzip_decode.hpp); encoding runs
  * libfpzip, the library CloudVolume's fpzip wraps, so the bytes are the same.
  */
-import { loadAddon, type LoadedAddon } from "@cloudvolume/native";
+import { lazyAddon } from "@cloudvolume/native";
 
 export interface NativeFpzip {
   readHeader(stream: Uint8Array): { type: "float" | "double"; precision: number; nx: number; ny: number; nz: number; nf: number };
@@ -14,19 +14,14 @@ export interface NativeFpzip {
 
 export const FIX_ADVICE = "install g++, make, python3 and libfpzip-dev (`apt-get install libfpzip-dev`), then run `pnpm rebuild @cloudvolume/codec-fpzip`";
 
-let loaded: LoadedAddon<NativeFpzip> | undefined;
-
-function load(): LoadedAddon<NativeFpzip> {
-  loaded ??= loadAddon<NativeFpzip>(import.meta.url, "fpzip", FIX_ADVICE);
-  return loaded;
-}
+const addon = lazyAddon<NativeFpzip>(import.meta.url, "fpzip", FIX_ADVICE);
 
 export function nativeFpzip(): NativeFpzip | undefined {
-  return load().addon;
+  return addon.get();
 }
 
 /** Which implementation runs and why ("native", or "none" with what was tried and how to fix it). */
 export function fpzipBackend(): { backend: "native" | "none"; why: string } {
-  const { addon, why } = load();
-  return { backend: addon ? "native" : "none", why };
+  const { loaded, why } = addon.status();
+  return { backend: loaded ? "native" : "none", why };
 }

@@ -1,5 +1,4 @@
-import type { ChunkSpec } from "@cloudvolume/core";
-import { describeArrayCodec } from "@cloudvolume/testing";
+import { describeArrayCodec, smoothFloats } from "@cloudvolume/testing";
 import { fpzip, kempressed } from "@cloudvolume/codec-fpzip";
 
 /**
@@ -8,16 +7,7 @@ import { fpzip, kempressed } from "@cloudvolume/codec-fpzip";
  * fpzip_precision; kempressed on fields in [-1, 1], its intended range (lossy only by
  * the rounding of +2 and -2).
  */
-function smooth(chunk: ChunkSpec, seed: number): Uint8Array {
-  const [sx, sy, sz] = chunk.shape;
-  const n = sx * sy * sz * chunk.channels;
-  const values = chunk.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-  let i = 0;
-  for (let c = 0; c < chunk.channels; c++) for (let z = 0; z < sz; z++) for (let y = 0; y < sy; y++) for (let x = 0; x < sx; x++, i++) {
-    values[i] = Math.sin(0.3 * x + seed) * Math.cos(0.2 * y - c) * Math.sin(0.5 * z + 1);
-  }
-  return new Uint8Array(values.buffer);
-}
+const smooth = smoothFloats;
 
 describeArrayCodec("fpzip, random floats, lossless", () => fpzip().load(), { dtypes: ["float32", "float64"], channels: [1, 3] });
 // Truncated mantissas: 24 of float32's 32 bits keep 15 mantissa bits, 40 of float64's keep 28.

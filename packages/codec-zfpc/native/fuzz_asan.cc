@@ -15,6 +15,7 @@
 #include <random>
 #include <vector>
 #include "zfp_stream.hpp"
+#include "fuzz_mutate.hpp"  // packages/native/include
 
 struct Seed { std::vector<uint8_t> bytes; zfps::View view; size_t values; };
 
@@ -71,14 +72,7 @@ int main(int argc, char** argv) {
   for (long c = 0; c < cases; c++) {
     const Seed& seed = seeds[c % seeds.size()];
     std::vector<uint8_t> s = seed.bytes;
-    switch (rng() % 6) {
-      case 0: for (int k = 1 + rng() % 4; k--;) s[rng() % s.size()] ^= uint8_t(1u << (rng() % 8)); break;
-      case 1: for (int k = 1 + rng() % 16; k--;) s[rng() % s.size()] = uint8_t(rng()); break;
-      case 2: s.resize(rng() % s.size()); break;
-      case 3: { size_t a = rng() % s.size(), b = rng() % s.size(), n = rng() % 64; for (size_t i = 0; i < n && a + i < s.size() && b + i < s.size(); i++) s[a + i] = s[b + i]; } break;
-      case 4: { size_t a = rng() % s.size(); for (size_t i = a; i < s.size(); i++) s[i] = 0; } break;
-      default: for (size_t i = 8; i < s.size(); i++) s[i] = uint8_t(rng()); break;  // keep the magic
-    }
+    cloudvolume_fuzz::mutate(s, rng, 8);  // random payloads keep the magic
     // The output ends at an inaccessible page too: libzfp's writes are not instrumented.
     const size_t outBytes = seed.values * zfps::type_bytes(seed.view.type), page = size_t(sysconf(_SC_PAGESIZE));
     const size_t span = (outBytes + page - 1) / page * page;

@@ -3,7 +3,7 @@
  * libzfp), loaded through @cloudvolume/native so the package stays browser-safe. It
  * decodes and encodes one zfp stream at a time into a strided view of the chunk.
  */
-import { loadAddon, type LoadedAddon } from "@cloudvolume/native";
+import { lazyAddon } from "@cloudvolume/native";
 
 export interface NativeZfp {
   decodeStream(stream: Uint8Array, out: Uint8Array, type: number, dims: number[], strides: number[], offset: number): void;
@@ -12,19 +12,14 @@ export interface NativeZfp {
 
 export const FIX_ADVICE = "install g++, make, python3 and libzfp-dev (`apt-get install libzfp-dev`), then run `pnpm rebuild @cloudvolume/codec-zfpc`";
 
-let loaded: LoadedAddon<NativeZfp> | undefined;
-
-function load(): LoadedAddon<NativeZfp> {
-  loaded ??= loadAddon<NativeZfp>(import.meta.url, "zfpc", FIX_ADVICE);
-  return loaded;
-}
+const addon = lazyAddon<NativeZfp>(import.meta.url, "zfpc", FIX_ADVICE);
 
 export function nativeZfp(): NativeZfp | undefined {
-  return load().addon;
+  return addon.get();
 }
 
 /** Which implementation runs and why ("native", or "none" with what was tried and how to fix it). */
 export function zfpcBackend(): { backend: "native" | "none"; why: string } {
-  const { addon, why } = load();
-  return { backend: addon ? "native" : "none", why };
+  const { loaded, why } = addon.status();
+  return { backend: loaded ? "native" : "none", why };
 }

@@ -1,5 +1,4 @@
-import type { ChunkSpec } from "@cloudvolume/core";
-import { describeArrayCodec } from "@cloudvolume/testing";
+import { describeArrayCodec, smoothFloats } from "@cloudvolume/testing";
 import { zfpc } from "@cloudvolume/codec-zfpc";
 
 /**
@@ -7,16 +6,7 @@ import { zfpc } from "@cloudvolume/codec-zfpc";
  * full-range random values of every type zfp stores, and the lossy modes on smooth
  * fields, with channels correlated and not.
  */
-function smooth(chunk: ChunkSpec, seed: number): Uint8Array {
-  const [sx, sy, sz] = chunk.shape;
-  const n = sx * sy * sz * chunk.channels;
-  const values = chunk.dtype === "float64" ? new Float64Array(n) : new Float32Array(n);
-  let i = 0;
-  for (let c = 0; c < chunk.channels; c++) for (let z = 0; z < sz; z++) for (let y = 0; y < sy; y++) for (let x = 0; x < sx; x++, i++) {
-    values[i] = Math.sin(0.3 * x + seed) * Math.cos(0.2 * y - c) * Math.sin(0.5 * z + 1);
-  }
-  return new Uint8Array(values.buffer);
-}
+const smooth = smoothFloats;
 
 const load = () => zfpc().load();
 describeArrayCodec("zfpc, reversible", load, { dtypes: ["float32", "float64", "int32", "int64"], channels: [1, 3] });

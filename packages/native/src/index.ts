@@ -39,3 +39,24 @@ export function loadAddon<T>(moduleUrl: string, target: string, fix: string): Lo
   }
   return { why: `the native addon is not built (tried ${tried.join("; ")}); ${fix}` };
 }
+
+/** An addon loaded on first use, and what a package's `…Backend()` reports about it. */
+export interface LazyAddon<T> {
+  /** The addon, or undefined when it could not be loaded. */
+  get(): T | undefined;
+  /** Whether it loaded, and where from or why not. */
+  status(): { loaded: boolean; why: string };
+}
+
+/** `loadAddon` deferred to the first `get()` or `status()`, then remembered. */
+export function lazyAddon<T>(moduleUrl: string, target: string, fix: string): LazyAddon<T> {
+  let loaded: LoadedAddon<T> | undefined;
+  const load = () => (loaded ??= loadAddon<T>(moduleUrl, target, fix));
+  return {
+    get: () => load().addon,
+    status: () => {
+      const { addon, why } = load();
+      return { loaded: addon !== undefined, why };
+    },
+  };
+}
