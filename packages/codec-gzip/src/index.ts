@@ -10,6 +10,11 @@ import { ZLIB_NAME, ZLIB_PACKAGE } from "./zlib-common.js";
 export { gzipCodec } from "./web.js";
 export { GZIP_SUFFIX, DEFAULT_GZIP_LEVEL } from "./common.js";
 
+/** Which inflater gzip decoding uses: here the Compression Streams API (Node's entry says libdeflate or node:zlib). */
+export function gzipBackend(): { backend: "compression-streams"; why: string } {
+  return { backend: "compression-streams", why: "the browser / edge entry of @cloudvolume/codec-gzip" };
+}
+
 /** Plugin descriptor for gzip transfer compression (Content-Encoding `gzip`, `.gz` files). */
 export function gzip(): CompressionPlugin {
   return {

@@ -4,11 +4,13 @@ import { ZLIB_NAME, ZLIB_PACKAGE } from "./zlib-common.js";
 
 /**
  * Node entry (the package's `node` export condition): gzip on node:zlib, decoding on
- * libuv's thread pool. Same exports as the web entry, plus `decodeSync`/`encodeSync`
- * on the codec (typed by NodeGzipCodec).
+ * libuv's thread pool, through libdeflate where its addon is built (gzipBackend()).
+ * Same exports as the web entry, plus `decodeSync`/`encodeSync` on the codec (typed by
+ * NodeGzipCodec) and `useLibdeflate`.
  */
 export { gzipCodec, type NodeGzipCodec } from "./zlib.js";
 export { GZIP_SUFFIX, DEFAULT_GZIP_LEVEL } from "./common.js";
+export { gzipBackend, useLibdeflate } from "./libdeflate.js";
 
 /** Plugin descriptor for gzip transfer compression (Content-Encoding `gzip`, `.gz` files). */
 export function gzip(): CompressionPlugin {

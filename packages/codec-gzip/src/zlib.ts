@@ -2,6 +2,7 @@ import { gunzip, gunzipSync, gzip, gzipSync, type ZlibOptions } from "node:zlib"
 import type { ByteCodec } from "@cloudvolume/core";
 import { GZIP_NAME, GZIP_SUFFIX, checkLevel, emptyInput, gzipDecodeFailed, gzipEncodeFailed } from "./common.js";
 import { gunzipInto } from "./inflate-into.js";
+import { nativeDeflate } from "./libdeflate.js";
 
 /**
  * gzip on node:zlib (RFC 1952). Node's gunzip decodes every member of a concatenated
@@ -42,12 +43,23 @@ function plain(buf: Buffer): Uint8Array {
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
+/** node:zlib's gunzip on libuv's thread pool (decodes any stream; no size needed). */
+function zlibDecode(bytes: Uint8Array, opts: { decodedSize?: number; key?: string }): Promise<Uint8Array> {
+  return new Promise<Uint8Array>((resolve, reject) => {
+    gunzip(bytes, zlibOptions(opts.decodedSize), (err, out) => {
+      if (err) reject(gzipDecodeFailed(err, opts.key, bytes.byteLength));
+      else resolve(plain(out));
+    });
+  });
+}
+
 export const gzipCodec: NodeGzipCodec = {
   name: GZIP_NAME,
   suffix: GZIP_SUFFIX,
 
   /**
-   * Inflates on libuv's thread pool, so chunks decode in parallel and off the main
+   * Inflates on libuv's thread pool (libdeflate when the decoded size is known and the
+   * addon is built, else zlib), so chunks decode in parallel and off the main
    * thread. Measured on 64^3 uint8 chunks (256 KiB) at level 9, 2-core machine: one
    * chunk at a time, sync is 0.02-0.15 ms faster (0.12-0.72 ms per chunk); with 4-16
    * chunks in flight, async matches sync on one core and is 1.3-1.6x faster on two
@@ -56,16 +68,34 @@ export const gzipCodec: NodeGzipCodec = {
    */
   decode(bytes, opts = {}) {
     if (bytes.byteLength === 0) return Promise.reject(emptyInput(opts.key));
-    return new Promise<Uint8Array>((resolve, reject) => {
-      gunzip(bytes, zlibOptions(opts.decodedSize), (err, out) => {
-        if (err) reject(gzipDecodeFailed(err, opts.key, bytes.byteLength));
-        else resolve(plain(out));
+    // libdeflate needs the output's size up front: the decoded size when the caller knows
+    // it (every chunk read does); a longer stream, or none given, goes through zlib.
+    const native = nativeDeflate();
+    const size = opts.decodedSize;
+    if (native && size !== undefined && Number.isInteger(size) && size > 0) {
+      const out = new Uint8Array(size);
+      return new Promise<Uint8Array>((resolve, reject) => {
+        native.gunzipAsync(bytes, out, (err, produced) => {
+          if (err) reject(gzipDecodeFailed(err, opts.key, bytes.byteLength));
+          else if (produced < 0) resolve(zlibDecode(bytes, opts));
+          else resolve(produced === size ? out : out.subarray(0, produced));
+        });
       });
-    });
+    }
+    return zlibDecode(bytes, opts);
   },
 
   decodeInto(bytes, out, opts = {}) {
-    return gunzipInto(bytes, out, opts.key);
+    const native = nativeDeflate();
+    if (!native || bytes.byteLength === 0) return gunzipInto(bytes, out, opts.key);
+    let produced: number;
+    try {
+      produced = native.gunzipInto(bytes, out);
+    } catch (e) {
+      throw gzipDecodeFailed(e, opts.key, bytes.byteLength);
+    }
+    if (produced < 0) return gunzipInto(bytes, out, opts.key); // longer than `out`: zlib hands back the whole
+    return produced === out.byteLength ? out : out.subarray(0, produced);
   },
 
   decodeSync(bytes, opts = {}) {

@@ -8,6 +8,7 @@ import { byteCodecChecks, describeByteCodec, fixturePath, hasFixture, randomTest
 import { gzip, gzipCodec, GZIP_SUFFIX } from "@cloudvolume/codec-gzip";
 import { gzip as webGzip, gzipCodec as webGzipCodec } from "../src/index.js";
 import { decodeGzipMembers } from "../src/web.js";
+import { useLibdeflate } from "../src/libdeflate.js";
 
 /** Every .gz chunk CloudVolume wrote, against the same chunk stored uncompressed by CloudVolume. */
 function gzipGoldens(): ByteCodecGolden[] {
@@ -25,7 +26,22 @@ function gzipGoldens(): ByteCodecGolden[] {
 }
 const golden = gzipGoldens();
 
-describeByteCodec("gzip (node:zlib, async)", () => gzip().load(), { golden });
+describeByteCodec("gzip (Node entry, async: libdeflate where built, else node:zlib)", () => gzip().load(), { golden });
+// The same with libdeflate turned off for each call: node:zlib's path, which must agree.
+const zlibOnly: ByteCodec = {
+  name: "gzip",
+  suffix: ".gz",
+  decode: (bytes, opts) => {
+    useLibdeflate(false);
+    try {
+      return gzipCodec.decode(bytes, opts);
+    } finally {
+      useLibdeflate(true);
+    }
+  },
+  encode: gzipCodec.encode,
+};
+describeByteCodec("gzip (node:zlib, async)", () => zlibOnly, { golden });
 describeByteCodec(
   "gzip (node:zlib, sync)",
   () => ({ name: "gzip", suffix: ".gz", decode: gzipCodec.decodeSync, encode: gzipCodec.encodeSync }) satisfies ByteCodec,

@@ -6,18 +6,28 @@ import { isCloudVolumeError } from "@cloudvolume/core";
 import { fixturePath, hasFixture, randomTestBytes } from "@cloudvolume/testing";
 import { gzipCodec } from "@cloudvolume/codec-gzip";
 import { useFallbackInflate } from "../src/inflate-into.js";
+import { gzipBackend, useLibdeflate } from "../src/libdeflate.js";
 
 /**
  * decodeInto: gunzip into a caller's buffer on the calling thread (what worker threads
- * use). Every case runs twice: through Node's native handle (the fast path) and through
- * the gunzipSync fallback, which must agree byte for byte and error for error.
+ * use). Every case runs three times: through libdeflate (the addon, where built; under
+ * CI it must be), through Node's zlib handle, and through the gunzipSync fallback, which
+ * must agree byte for byte and error for error.
  */
+const libdeflateBuilt = gzipBackend().backend === "libdeflate";
+if (process.env.CI && !libdeflateBuilt) throw new Error(`libdeflate addon missing under CI: ${gzipBackend().why}`);
 const smooth = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i >> 6) & 0xff);
 
-for (const path of ["native handle", "gunzipSync fallback"]) {
-  describe(`gzip decodeInto (${path})`, () => {
-    const setUp = () => useFallbackInflate(path !== "native handle");
-    afterEach(() => useFallbackInflate(false));
+for (const path of ["libdeflate", "native handle", "gunzipSync fallback"]) {
+  describe.skipIf(path === "libdeflate" && !libdeflateBuilt)(`gzip decodeInto (${path})`, () => {
+    const setUp = () => {
+      useLibdeflate(path === "libdeflate");
+      useFallbackInflate(path === "gunzipSync fallback");
+    };
+    afterEach(() => {
+      useLibdeflate(true);
+      useFallbackInflate(false);
+    });
 
     it("fills an exactly sized buffer and returns that very buffer", () => {
       setUp();
@@ -54,6 +64,20 @@ for (const path of ["native handle", "gunzipSync fallback"]) {
       const two = Buffer.concat([zlib.gzipSync(a), zlib.gzipSync(b), Buffer.alloc(16)]);
       const got = gzipCodec.decodeInto(two, new Uint8Array(5000));
       expect(Buffer.compare(got, Buffer.concat([a, b]))).toBe(0);
+    });
+
+    it("after a member: zero padding ends the stream, other bytes must be another member (as gunzip)", () => {
+      setUp();
+      const a = smooth(1200);
+      const member = zlib.gzipSync(a);
+      for (const tail of [[0, 0, 0], [0, 7, 7]]) {
+        expect(Buffer.compare(gzipCodec.decodeInto(Buffer.concat([member, Buffer.from(tail)]), new Uint8Array(1200)), a), `tail ${tail}`).toBe(0);
+      }
+      for (const tail of [[0x67, 0x61], [0x1f], [0x1f, 0x8b, 1, 2]]) {
+        let err: unknown;
+        try { gzipCodec.decodeInto(Buffer.concat([member, Buffer.from(tail)]), new Uint8Array(1200), { key: "k" }); } catch (e) { err = e; }
+        expect(isCloudVolumeError(err, "DECODE_FAILED"), `tail ${tail}: ${String(err)}`).toBe(true);
+      }
     });
 
     it("fails with DECODE_FAILED on truncated, corrupt and empty input, then keeps working", () => {
