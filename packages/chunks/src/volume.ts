@@ -253,7 +253,7 @@ export class ChunkedVolume<L extends FormatLayer = FormatLayer> {
     const chunks = [...chunksInRegion(bbox, this.chunkSize(mip), this.voxelOffset(mip), this.bounds(mip))];
     // The in-memory LRU lives in this thread, so with one the chunks are read here.
     const painter = io.painter && chunks.length > 1 && !this.lru?.enabled && io.painter.supports(this.parsed.protocol, this.format) ? io.painter : undefined;
-    const out = allocateArray(this.dtype, [size[0], size[1], size[2], this.numChannels], this.background(mip), { shared: io.shared || painter !== undefined });
+    const out = allocateArray(this.dtype, [size[0], size[1], size[2], this.numChannels], this.background(mip), { shared: io.shared || painter !== undefined, allocate: this.ctx.allocate });
     if (painter) await paintInParallel(this, painter, out, bbox, mip, chunks, fillMissing, io);
     else await paintRegion(this, out, bbox, mip, fillMissing, io.signal, chunks, io.onChunk);
     return Object.assign(out, { bbox, mip });

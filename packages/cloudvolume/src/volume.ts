@@ -33,6 +33,11 @@ export interface CloudVolumeOptions extends PrecomputedOptions, ParallelOptions 
   /** Extra plugins, tried before the defaults (ignored when `context` is given). */
   plugins?: Plugin[];
   concurrency?: ContextOptions["concurrency"];
+  /**
+   * The allocator for large cutouts (ignored when `context` is given). Node's entry
+   * defaults to @cloudvolume/memory's recycling huge-page allocator; `false` turns it off.
+   */
+  allocate?: ContextOptions["allocate"] | false;
   /** Read gs://, s3:// (and matrix://) through their public HTTPS endpoints (CloudVolume's use_https). */
   useHttps?: boolean;
   /**
@@ -67,7 +72,7 @@ export class CloudVolume {
    * UNSUPPORTED_SCHEME naming how to add a plugin.
    */
   static async openWith<T extends CloudVolume>(this: new (vol: ChunkedVolume, ctx: Context) => T, defaults: () => Plugin[], url: string, options: CloudVolumeOptions = {}): Promise<T> {
-    const ctx = options.context ?? new Context({ plugins: [...(options.plugins ?? []), ...defaults()], concurrency: options.concurrency });
+    const ctx = options.context ?? new Context({ plugins: [...(options.plugins ?? []), ...defaults()], concurrency: options.concurrency, allocate: options.allocate || undefined });
     if (options.useHttps) url = toHttpsUrl(url);
     const vol = await ChunkedVolume.open(ctx, url, options as CloudVolumeOptions & Record<string, unknown>);
     return new this(vol, ctx);

@@ -20,16 +20,21 @@ export function fortranStrides(shape: readonly number[]): [number, number, numbe
 /**
  * Allocate a zeroed cutout (or one filled with `background`). With `shared`, the data
  * lives on a SharedArrayBuffer, so worker threads can paint it and read it without a copy.
+ * Otherwise `allocate` (a Context's, e.g. huge pages) may supply the zeroed buffer; it
+ * cannot make shared memory (Node-API has no external SharedArrayBuffer), so shared
+ * outputs always come from the engine's own allocator.
  */
 export function allocateArray(
-  dtype: DataType, shape: readonly [number, number, number, number], background: number | bigint = 0, opts: { shared?: boolean } = {},
+  dtype: DataType, shape: readonly [number, number, number, number], background: number | bigint = 0,
+  opts: { shared?: boolean; allocate?: (bytes: number) => ArrayBuffer | undefined } = {},
 ): VolumeArray {
   const info = dtypeInfo(dtype);
   const n = shape[0] * shape[1] * shape[2] * shape[3];
   if (opts.shared && typeof SharedArrayBuffer === "undefined") {
     throw new CloudVolumeError("UNAVAILABLE", "SharedArrayBuffer is not available here (a browser page needs cross-origin isolation: COOP and COEP headers)");
   }
-  const data = opts.shared ? new info.ctor(new SharedArrayBuffer(n * info.bytes)) : new info.ctor(n);
+  const given = !opts.shared && opts.allocate && n > 0 ? opts.allocate(n * info.bytes) : undefined;
+  const data = opts.shared ? new info.ctor(new SharedArrayBuffer(n * info.bytes)) : given && given.byteLength === n * info.bytes ? new info.ctor(given) : new info.ctor(n);
   if (background !== 0 && background !== 0n && n > 0) fillPattern(bytesOf(data), scalarBytes(dtype, background));
   return { data, shape: [shape[0], shape[1], shape[2], shape[3]], stride: fortranStrides(shape), dtype };
 }

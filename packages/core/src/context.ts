@@ -13,6 +13,12 @@ export interface ContextOptions {
   /** Concurrent requests per storage protocol; `default` applies to the rest. */
   concurrency?: Partial<Record<string, number>> & { default?: number };
   retry?: Partial<RetryPolicy>;
+  /**
+   * An allocator for large outputs (a cutout's buffer): a zeroed ArrayBuffer of exactly
+   * `bytes`, or undefined to use an ordinary one. Node's bundle passes a huge-page,
+   * recycling allocator (@cloudvolume/memory); core itself has none.
+   */
+  allocate?: (bytes: number) => ArrayBuffer | undefined;
 }
 
 /** Something a Context holds for its users and releases on close(). */
@@ -30,6 +36,8 @@ const DEFAULT_CONCURRENCY: Record<string, number> = { default: 32, file: 16, mem
 export class Context {
   readonly plugins: readonly Plugin[];
   readonly retry: RetryPolicy;
+  /** ContextOptions.allocate, if given. */
+  readonly allocate?: (bytes: number) => ArrayBuffer | undefined;
   private readonly concurrency: Record<string, number>;
   private readonly limiters = new Map<string, Limiter>();
   /** Loaded implementations by plugin descriptor (not by package: one package may ship several plugins). */
@@ -43,11 +51,12 @@ export class Context {
     this.retry = { ...DEFAULT_RETRY, ...(opts.retry ?? {}) };
     this.concurrency = { ...DEFAULT_CONCURRENCY };
     for (const [k, v] of Object.entries(opts.concurrency ?? {})) if (v !== undefined) this.concurrency[k] = v;
+    if (opts.allocate) this.allocate = opts.allocate;
   }
 
   /** A new context with the same settings and extra plugins (listed first, so they win). */
   with(plugins: readonly Plugin[]): Context {
-    return new Context({ plugins: [...plugins, ...this.plugins], concurrency: this.concurrency, retry: this.retry });
+    return new Context({ plugins: [...plugins, ...this.plugins], concurrency: this.concurrency, retry: this.retry, allocate: this.allocate });
   }
 
   parse(url: string): ParsedUrl {
