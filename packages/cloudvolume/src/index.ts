@@ -4,7 +4,7 @@ import { gcsStorage } from "@cloudvolume/storage-gcs";
 import { s3Storage } from "@cloudvolume/storage-s3";
 import { fpzip, kempressed } from "@cloudvolume/codec-fpzip";
 import { zfpc } from "@cloudvolume/codec-zfpc";
-import { hugePageAllocator } from "@cloudvolume/memory";
+import { largeBufferAllocator } from "@cloudvolume/memory";
 import { CloudVolume as Base, type CloudVolumeOptions } from "./volume.js";
 import { portablePlugins } from "./plugins.js";
 import { nodeRuntime } from "./node-runtime.js";
@@ -25,10 +25,10 @@ export function defaultPlugins(): Plugin[] {
   return shared;
 }
 
-/** Large cutouts on recycled huge-page buffers where @cloudvolume/memory's addon is built. */
-let sharedAllocator: ReturnType<typeof hugePageAllocator> | null = null;
-function allocator(): ReturnType<typeof hugePageAllocator> {
-  if (sharedAllocator === null) sharedAllocator = hugePageAllocator();
+/** Large cutouts on recycled buffers where @cloudvolume/memory's addon is built. */
+let sharedAllocator: ReturnType<typeof largeBufferAllocator> | null = null;
+function allocator(): ReturnType<typeof largeBufferAllocator> {
+  if (sharedAllocator === null) sharedAllocator = largeBufferAllocator();
   return sharedAllocator;
 }
 
@@ -42,7 +42,8 @@ export class CloudVolume extends Base {
 
   static open(url: string, options: CloudVolumeOptions = {}): Promise<CloudVolume> {
     // The disk cache (`cache: true | dir`) needs the file system, so only this Node entry supplies it.
-    return CloudVolume.openWith(defaultPlugins, url, { cacheFactory: createDiskCache, allocate: allocator(), ...options });
+    // `allocate: undefined` (an unset option passed along) keeps the default.
+    return CloudVolume.openWith(defaultPlugins, url, { cacheFactory: createDiskCache, ...options, allocate: options.allocate ?? allocator() });
   }
 
   /** Download `bbox` into a file (raw little-endian, Fortran order), atomically, in slabs; returns the box written. */

@@ -35,7 +35,7 @@ export interface CloudVolumeOptions extends PrecomputedOptions, ParallelOptions 
   concurrency?: ContextOptions["concurrency"];
   /**
    * The allocator for large cutouts (ignored when `context` is given). Node's entry
-   * defaults to @cloudvolume/memory's recycling huge-page allocator; `false` turns it off.
+   * defaults to @cloudvolume/memory's recycling allocator; `false` turns it off.
    */
   allocate?: ContextOptions["allocate"] | false;
   /** Read gs://, s3:// (and matrix://) through their public HTTPS endpoints (CloudVolume's use_https). */

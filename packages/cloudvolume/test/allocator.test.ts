@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { memoryStats, hugePageAllocator } from "@cloudvolume/memory";
+import { memoryStats, largeBufferAllocator } from "@cloudvolume/memory";
 import { CloudVolume } from "../src/index.js";
 
 /**
- * Large cutouts come from the recycling huge-page allocator (Node entry default) and
+ * Large cutouts come from the recycling allocator (Node entry default) and
  * hold the same voxels as with `allocate: false`; fillMissing's background is painted
  * into them too.
  */
-describe.skipIf(!hugePageAllocator() && !process.env.CI)("cutouts on the huge-page allocator", () => {
+describe.skipIf(!largeBufferAllocator() && !process.env.CI)("cutouts on the recycling allocator", () => {
   it("a 16 MiB uint64 cutout: same voxels with and without it; the allocator served it", async () => {
     const url = `mem://allocator-test-${Date.now()}`;
     const info = CloudVolume.createNewInfo({

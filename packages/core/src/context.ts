@@ -15,8 +15,8 @@ export interface ContextOptions {
   retry?: Partial<RetryPolicy>;
   /**
    * An allocator for large outputs (a cutout's buffer): a zeroed ArrayBuffer of exactly
-   * `bytes`, or undefined to use an ordinary one. Node's bundle passes a huge-page,
-   * recycling allocator (@cloudvolume/memory); core itself has none.
+   * `bytes`, or undefined to use an ordinary one. Node's bundle passes a recycling
+   * allocator (@cloudvolume/memory); core itself has none.
    */
   allocate?: (bytes: number) => ArrayBuffer | undefined;
 }

@@ -1,21 +1,21 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { HUGE_PAGE_THRESHOLD, hugePageAllocator, memoryBackend, memoryStats } from "@cloudvolume/memory";
+import { LARGE_BUFFER_THRESHOLD, largeBufferAllocator, memoryBackend, memoryStats } from "@cloudvolume/memory";
 
 /**
- * The recycling huge-page allocator: large buffers are zeroed, exactly sized and
+ * The recycling allocator: large buffers are zeroed, exactly sized and
  * writable; small ones are left to the ordinary allocator; a collected buffer's mapping
  * serves the next allocation, zeroed again (checked in a child process that can force a
  * garbage collection).
  */
-const allocate = hugePageAllocator();
+const allocate = largeBufferAllocator();
 if (process.env.CI && !allocate) throw new Error(`@cloudvolume/memory addon missing under CI: ${memoryBackend().why}`);
 
-describe.skipIf(!allocate)("huge-page allocator", () => {
+describe.skipIf(!allocate)("recycling allocator", () => {
   it("zeroed, exactly sized, writable buffers at and above the threshold; none below", () => {
-    expect(allocate!(HUGE_PAGE_THRESHOLD - 1)).toBeUndefined();
-    for (const bytes of [HUGE_PAGE_THRESHOLD, HUGE_PAGE_THRESHOLD + 12345, 3 * HUGE_PAGE_THRESHOLD]) {
+    expect(allocate!(LARGE_BUFFER_THRESHOLD - 1)).toBeUndefined();
+    for (const bytes of [LARGE_BUFFER_THRESHOLD, LARGE_BUFFER_THRESHOLD + 12345, 3 * LARGE_BUFFER_THRESHOLD]) {
       const buf = allocate!(bytes)!;
       expect(buf).toBeInstanceOf(ArrayBuffer);
       expect(buf.byteLength).toBe(bytes);
