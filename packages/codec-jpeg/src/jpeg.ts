@@ -17,8 +17,9 @@ import { DEFAULT_JPEG_QUALITY, JPEG_NAME } from "./common.js";
  * That default is 4:4:4 (fixtures/pc_image_rgb_jpeg: every component is sampled 1x1),
  * so we write 4:4:4 too, with the standard (Annex K) quantisation tables, baseline.
  * Differences: MozJPEG's encoder always uses trellis quantisation (the @jsquash build
- * cannot turn it off), so our bytes differ from libjpeg-turbo's while staying a plain
- * baseline JPEG; and CloudVolume's decode_jpeg reshapes the interleaved RGB picture as
+ * cannot turn it off), so this codec's bytes differ from libjpeg-turbo's while staying a
+ * plain baseline JPEG (Node's entry uses libturbojpeg itself where built: turbo.ts,
+ * CloudVolume's bytes); and CloudVolume's decode_jpeg reshapes the interleaved RGB picture as
  * if it were planar, scrambling 3-channel chunks (see the WARNING in the fixture's
  * expected.json). We de-interleave, which is what its encoder wrote.
  */
@@ -65,7 +66,7 @@ export interface JpegWasmSources {
   hint?: string;
 }
 
-interface Geometry {
+export interface Geometry {
   width: number;
   height: number;
   channels: 1 | 3;
@@ -186,6 +187,38 @@ function normaliseGraySampling(file: Uint8Array): void {
   }
 }
 
+/**
+ * Every check before a decoder sees the bytes (both decoders: this WebAssembly one and
+ * the libturbojpeg addon): the layer holds jpeg-able voxels, `out` (if given) is the
+ * chunk's size, and the frame header is an 8-bit picture of the chunk's size and channel
+ * count, ending with EOI. Returns the picture's geometry.
+ */
+export function checkJpegChunk(bytes: Uint8Array, chunk: ChunkSpec, out: Uint8Array | undefined): Geometry {
+  const fail = (what: string, cause?: unknown) => chunkDecodeFailed(JPEG_NAME, chunk, what, cause);
+  const g = geometry(chunk, "decode");
+  checkDecodeOutput(JPEG_NAME, chunk, out, g.pixels * g.channels);
+  if (bytes.byteLength === 0) throw fail("the file is empty");
+  let frame: JpegFrame;
+  try {
+    frame = readJpegFrame(bytes);
+  } catch (err) {
+    if (!(err instanceof Malformed)) throw err;
+    throw fail(`not a valid JPEG file: ${err.message}`, err);
+  }
+  checkPictureSize(JPEG_NAME, chunk, frame.width, frame.height);
+  if (frame.components !== g.channels) {
+    throw fail(`the picture has ${frame.components} colour component(s), the layer has ${g.channels} channel(s); check num_channels in info`);
+  }
+  if (frame.precision !== 8) throw fail(`the picture has ${frame.precision}-bit samples; uint8 chunks are 8-bit JPEGs`);
+  if (!endsWithEoi(bytes)) throw fail("the data does not end with the JPEG end-of-image marker (FF D9): the file is truncated");
+  return g;
+}
+
+/** The picture geometry of a chunk to encode, checked (uint8, 1 or 3 channels, JPEG's size limits). */
+export function jpegEncodeGeometry(chunk: ChunkSpec): Geometry {
+  return geometry(chunk, "encode");
+}
+
 export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
   const hint = sources.hint ?? "";
   const decoder = new WasmCodec<DecoderModule>(
@@ -207,26 +240,8 @@ export function createJpegCodec(sources: JpegWasmSources = {}): ArrayCodec {
     name: JPEG_NAME,
 
     async decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Promise<Uint8Array> {
-      const g = geometry(chunk, "decode");
+      const g = checkJpegChunk(bytes, chunk, out);
       const size = g.pixels * g.channels;
-      checkDecodeOutput(JPEG_NAME, chunk, out, size);
-      if (bytes.byteLength === 0) throw decodeFailed(chunk, "the file is empty");
-      let frame: JpegFrame;
-      try {
-        frame = readJpegFrame(bytes);
-      } catch (err) {
-        if (!(err instanceof Malformed)) throw err;
-        throw decodeFailed(chunk, `not a valid JPEG file: ${err.message}`, err);
-      }
-      checkPictureSize(JPEG_NAME, chunk, frame.width, frame.height);
-      if (frame.components !== g.channels) {
-        throw decodeFailed(chunk, `the picture has ${frame.components} colour component(s), the layer has ${g.channels} channel(s); check num_channels in info`);
-      }
-      if (frame.precision !== 8) {
-        throw decodeFailed(chunk, `the picture has ${frame.precision}-bit samples; uint8 chunks are 8-bit JPEGs`);
-      }
-      if (!endsWithEoi(bytes)) throw decodeFailed(chunk, "the data does not end with the JPEG end-of-image marker (FF D9): the file is truncated");
-
       const mod = await decoder.get();
       decoder.reset();
       let img: ReturnType<DecoderModule["decode"]>;

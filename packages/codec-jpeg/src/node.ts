@@ -2,10 +2,12 @@ import type { CodecPlugin } from "@cloudvolume/core";
 import { JPEG_NAME, JPEG_PACKAGE } from "./common.js";
 
 /**
- * Node entry (the package's `node` export condition): the same codec, with the MozJPEG
- * .wasm files read from the installed package instead of fetched.
+ * Node entry (the package's `node` export condition): libturbojpeg (a native addon,
+ * CloudVolume's own JPEG library) where it is built, else the same WebAssembly codec as
+ * elsewhere with the MozJPEG .wasm files read from the installed package.
  */
-export { jpegCodec } from "./wasm-node.js";
+export { jpegCodec, jpegWasmCodec } from "./node-codec.js";
+export { jpegBackend } from "./turbo.js";
 export { createJpegCodec, jpegQuality, readJpegFrame, type JpegFrame, type JpegWasmSources } from "./jpeg.js";
 export { compileOnce, type WasmSource } from "@cloudvolume/core";
 export { DEFAULT_JPEG_QUALITY } from "./common.js";
@@ -16,6 +18,6 @@ export function jpeg(): CodecPlugin {
     kind: "codec",
     names: [JPEG_NAME],
     package: JPEG_PACKAGE,
-    load: async () => (await import("./wasm-node.js")).jpegCodec,
+    load: async () => (await import("./node-codec.js")).jpegCodec,
   };
 }

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { isCloudVolumeError, type ArrayCodec, type ChunkSpec, type Vec3 } from "@cloudvolume/core";
 import { describeArrayCodec, fixturePath, hasFixture, readGroundTruth, voxelRmse, type ArrayCodecGolden } from "@cloudvolume/testing";
 // The package name resolves to the Node entry (src/node.ts) under vitest, as under Node.
-import { DEFAULT_JPEG_QUALITY, createJpegCodec, jpeg, jpegCodec, readJpegFrame } from "@cloudvolume/codec-jpeg";
+import { DEFAULT_JPEG_QUALITY, createJpegCodec, jpeg, jpegBackend, jpegCodec, jpegWasmCodec, readJpegFrame } from "@cloudvolume/codec-jpeg";
 import { jpeg as webJpeg, jpegCodec as webJpegCodec } from "../src/index.js";
 
 /** Cut the box [x0,x1) x [y0,y1) x [z0,z1), all channels, out of a Fortran-order volume. */
@@ -220,12 +220,12 @@ describe("jpeg specifics", () => {
     const g = grayChunks[4];
     const bad = bogusHuffmanTable(g.encoded);
     for (let i = 0; i < 25; i++) {
-      const err = await decodeError(jpegCodec, bad, g.chunk);
+      const err = await decodeError(jpegWasmCodec, bad, g.chunk);
       expect(isCloudVolumeError(err, "DECODE_FAILED"), String(err)).toBe(true);
       expect(err.message).toMatch(/libjpeg rejected the data: .*Huffman/);
       expect(err.cause).toBeDefined();
     }
-    expect(await jpegCodec.decode(g.encoded, g.chunk)).toEqual(g.reference);
+    expect(await jpegWasmCodec.decode(g.encoded, g.chunk)).toEqual(g.reference);
   });
 
   it("unsupported dtypes, channel counts and oversized pictures are INVALID_ARGUMENT", async () => {
@@ -304,7 +304,7 @@ function bogusHuffmanTable(file: Uint8Array): Uint8Array {
 
 describe("public API", () => {
   it("both entries export exactly these names", async () => {
-    const names = ["DEFAULT_JPEG_QUALITY", "compileOnce", "createJpegCodec", "jpeg", "jpegCodec", "jpegQuality", "readJpegFrame"];
+    const names = ["DEFAULT_JPEG_QUALITY", "compileOnce", "createJpegCodec", "jpeg", "jpegBackend", "jpegCodec", "jpegQuality", "jpegWasmCodec", "readJpegFrame"];
     expect(Object.keys(await import("@cloudvolume/codec-jpeg")).sort()).toEqual(names);
     expect(Object.keys(await import("../src/index.js")).sort()).toEqual(names);
   });
