@@ -1,8 +1,13 @@
 import type { CodecPlugin } from "@cloudvolume/core";
 import { PNG_NAME, PNG_PACKAGE } from "./common.js";
 
-export { pngCodec, pngLevel } from "./png.js";
+export { pngCodec, pngCodec as fastPngCodec, pngLevel } from "./png.js";
 export { DEFAULT_PNG_LEVEL } from "./common.js";
+
+/** Which implementation runs: here always fast-png (Node's entry may use libspng). */
+export function pngBackend(): { backend: "libspng" | "fast-png"; why: string } {
+  return { backend: "fast-png", why: "the default (browser / edge) entry of @cloudvolume/codec-png" };
+}
 
 /**
  * Plugin descriptor for the Precomputed `png` encoding. Metadata only: `load()` imports

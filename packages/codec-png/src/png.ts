@@ -22,7 +22,7 @@ import { DEFAULT_PNG_LEVEL, PNG_NAME } from "./common.js";
  */
 
 
-interface Geometry {
+export interface Geometry {
   width: number;
   height: number;
   channels: number;
@@ -33,7 +33,8 @@ interface Geometry {
   bytes: number;
 }
 
-function geometry(chunk: ChunkSpec, op: "decode" | "encode"): Geometry {
+/** The picture of a chunk (checked: uint8 or uint16, 1-4 channels, PNG's size limits). */
+export function pngGeometry(chunk: ChunkSpec, op: "decode" | "encode"): Geometry {
   const { dtype, channels } = chunk;
   if (dtype !== "uint8" && dtype !== "uint16") {
     throw new CloudVolumeError(
@@ -104,7 +105,7 @@ export const pngCodec: ArrayCodec = {
   name: PNG_NAME,
 
   decode(bytes: Uint8Array, chunk: ChunkSpec, out?: Uint8Array): Uint8Array {
-    const g = geometry(chunk, "decode");
+    const g = pngGeometry(chunk, "decode");
     checkDecodeOutput(PNG_NAME, chunk, out, g.bytes);
     if (bytes.byteLength === 0) throw decodeFailed(chunk, "the file is empty");
     let png: DecodedPng;
@@ -134,7 +135,7 @@ export const pngCodec: ArrayCodec = {
   },
 
   encode(voxels: Uint8Array, chunk: ChunkSpec): Uint8Array {
-    const g = geometry(chunk, "encode");
+    const g = pngGeometry(chunk, "encode");
     checkEncodeInput(PNG_NAME, chunk, voxels, g.bytes);
     const level = pngLevel(chunk);
     const n = g.pixels;

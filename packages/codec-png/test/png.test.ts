@@ -248,7 +248,9 @@ describe("png specifics", () => {
 });
 
 describe("public API", () => {
-  it("the package exports exactly these names", async () => {
-    expect(Object.keys(await import("@cloudvolume/codec-png")).sort()).toEqual(["DEFAULT_PNG_LEVEL", "png", "pngCodec", "pngLevel"]);
+  it("both entries export exactly these names", async () => {
+    const names = ["DEFAULT_PNG_LEVEL", "fastPngCodec", "png", "pngBackend", "pngCodec", "pngLevel"];
+    expect(Object.keys(await import("@cloudvolume/codec-png")).sort()).toEqual(names);
+    expect(Object.keys(await import("../src/index.js")).sort()).toEqual(names);
   });
 });
