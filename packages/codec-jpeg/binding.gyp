@@ -3,7 +3,7 @@
     {
       "target_name": "turbojpeg",
       "sources": ["native/turbojpeg.cc"],
-      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "<!(node -p \"require('path').join(require('path').dirname(require.resolve('@cloudvolume/native/package.json')), 'include')\")"],
       "libraries": ["-lturbojpeg"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-O3", "-fexceptions"],

@@ -135,6 +135,40 @@ uint32_t components(const uint8_t* bnd, size_t sx, size_t sy, size_t sz, int con
   return count;
 }
 
+// A boundary voxel no left or upper neighbour explains: read its location code at
+// `index` (format.ts) and apply it to out[i] (voxel x, y, z): copy a neighbour (0-5), take
+// the next entry as the label (6), or the label code - 7. Codes 4 and 5 copy across z
+// slices, which only `crossSlices` callers (the whole chunk in `out`) allow. Advances
+// `index` past what it read; `end` is the first location it may not read.
+template <typename T>
+inline void applyLocation(const uint8_t* locs, size_t width, uint64_t& index, uint64_t end, T* out, size_t i, size_t x, size_t y, size_t z,
+                          size_t sx, size_t sy, size_t sz, bool crossSlices) {
+  if (index >= end) fail("a boundary voxel needs more locations than the stream has");
+  const uint64_t code = rd(locs + index * width, width);
+  const size_t sxy = sx * sy;
+  bool ok = true;
+  switch (code) {
+    case 0: ok = x > 0; if (ok) out[i] = out[i - 1]; break;
+    case 1: ok = x + 1 < sx; if (ok) out[i] = out[i + 1]; break;
+    case 2: ok = y > 0; if (ok) out[i] = out[i - sx]; break;
+    case 3: ok = y + 1 < sy; if (ok) out[i] = out[i + sx]; break;
+    case 4:
+    case 5:
+      if (!crossSlices) fail("the slice copies a label from another slice (location code " + std::to_string(code) + "): decode the whole chunk");
+      ok = code == 4 ? z > 0 : z + 1 < sz;
+      if (ok) out[i] = code == 4 ? out[i - sxy] : out[i + sxy];
+      break;
+    case 6:
+      index++;
+      if (index >= end) fail("location code 6 is the last location, without its label");
+      out[i] = T(rd(locs + index * width, width));
+      break;
+    default: out[i] = T(code - 7);
+  }
+  if (!ok) fail("location " + std::to_string(index) + " points outside the chunk");
+  index++;
+}
+
 // The generic decoder (any connectivity, one voxel at a time); decode() below takes the
 // run-based path of compresso_slices.hpp for 4-connected streams.
 template <typename T>
@@ -203,25 +237,7 @@ void decodeVoxels(const uint8_t* b, size_t n, T* out, size_t sx, size_t sy, size
       if (x > 0 && !bp[i - 1]) { out[i] = out[i - 1]; return; }
       if (y > 0 && !bp[i - sx]) { out[i] = out[i - sx]; return; }
       if (h.connectivity == 6 && z > 0 && !bp[i - sxy]) { out[i] = out[i - sxy]; return; }
-      if (index >= h.locations) fail("a boundary voxel needs more locations than the stream has");
-      uint64_t code = rd(b + pLocs + index * h.width, h.width);
-      bool ok = true;
-      switch (code) {
-        case 0: ok = x > 0; if (ok) out[i] = out[i - 1]; break;
-        case 1: ok = x + 1 < sx; if (ok) out[i] = out[i + 1]; break;
-        case 2: ok = y > 0; if (ok) out[i] = out[i - sx]; break;
-        case 3: ok = y + 1 < sy; if (ok) out[i] = out[i + sx]; break;
-        case 4: ok = z > 0; if (ok) out[i] = out[i - sxy]; break;
-        case 5: ok = z + 1 < sz; if (ok) out[i] = out[i + sxy]; break;
-        case 6:
-          index++;
-          if (index >= h.locations) fail("location code 6 is the last location, without its label");
-          out[i] = T(rd(b + pLocs + index * h.width, h.width));
-          break;
-        default: out[i] = T(code - 7);
-      }
-      if (!ok) fail("location " + std::to_string(index) + " points outside the chunk");
-      index++;
+      applyLocation(b + pLocs, h.width, index, h.locations, out, i, x, y, z, sx, sy, sz, true);
   };
   size_t i = 0;
   for (size_t z = 0; z < sz; z++) for (size_t y = 0; y < sy; y++) {

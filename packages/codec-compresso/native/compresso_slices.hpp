@@ -69,7 +69,7 @@ inline void readSliced(const uint8_t* b, size_t n, size_t sx, size_t sy, size_t 
 }
 
 // The runs of zero bits (non-boundary voxels) of one row, appended to `runs`.
-inline void rowRuns(const uint64_t* row, size_t words, size_t sx, std::vector<Run>& runs) {
+inline void rowRuns(const uint64_t* row, size_t sx, std::vector<Run>& runs) {
   size_t x = 0;
   while (x < sx) {
     // Skip boundary voxels (ones), then take the zeros.
@@ -114,7 +114,7 @@ uint64_t labelSlice(const Sliced& s, size_t z, size_t sx, size_t sy, const T* id
   };
   for (size_t y = 0; y < sy; y++) {
     rowStart[y] = uint32_t(runs.size());
-    rowRuns(s.bits.data() + (z * sy + y) * s.words, s.words, sx, runs);
+    rowRuns(s.bits.data() + (z * sy + y) * s.words, sx, runs);
     const size_t end = runs.size();
     if (y == 0) {
       for (size_t r = rowStart[y]; r < end; r++) { runs[r].label = uint32_t(parent.size()); parent.push_back(runs[r].label); }
@@ -180,29 +180,7 @@ void boundaries(const uint8_t* b, const Sliced& s, size_t sx, size_t sy, size_t 
           const size_t i = (z - z0) * sxy + y * sx + x;
           if (x > 0 && !bit(x - 1, y, z)) { out[i] = out[i - 1]; continue; }
           if (y > 0 && !bit(x, y - 1, z)) { out[i] = out[i - sx]; continue; }
-          if (index >= locEnd) fail("a boundary voxel needs more locations than the stream has");
-          const uint64_t code = rd(b + s.pLocs + index * h.width, h.width);
-          bool ok = true;
-          switch (code) {
-            case 0: ok = x > 0; if (ok) out[i] = out[i - 1]; break;
-            case 1: ok = x + 1 < sx; if (ok) out[i] = out[i + 1]; break;
-            case 2: ok = y > 0; if (ok) out[i] = out[i - sx]; break;
-            case 3: ok = y + 1 < sy; if (ok) out[i] = out[i + sx]; break;
-            case 4:
-            case 5:
-              if (!whole) fail("the slice copies a label from another slice (location code " + std::to_string(code) + "): decode the whole chunk");
-              ok = code == 4 ? z > 0 : z + 1 < sz;
-              if (ok) out[i] = code == 4 ? out[i - sxy] : out[i + sxy];
-              break;
-            case 6:
-              index++;
-              if (index >= locEnd) fail("location code 6 is the last location, without its label");
-              out[i] = T(rd(b + s.pLocs + index * h.width, h.width));
-              break;
-            default: out[i] = T(code - 7);
-          }
-          if (!ok) fail("location " + std::to_string(index) + " points outside the chunk");
-          index++;
+          applyLocation(b + s.pLocs, h.width, index, locEnd, out, i, x, y, z, sx, sy, sz, whole);
         }
       }
     }

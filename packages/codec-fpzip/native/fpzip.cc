@@ -2,6 +2,7 @@
 // decoder (fpzip_decode.hpp); encoding uses Debian's libfpzip, so what we write is the
 // same bytes as CloudVolume's fpzip (the same library) writes.
 #include <napi.h>
+#include "napi_args.hpp"  // @cloudvolume/native/include
 #include <fpzip.h>
 #include <cstring>
 #include <string>
@@ -10,11 +11,7 @@
 
 namespace {
 
-Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
-}
+using cloudvolume_napi::bytesArg;
 
 uint32_t dimArg(const Napi::CallbackInfo& info, size_t i) {
   int64_t v = info[i].As<Napi::Number>().Int64Value();

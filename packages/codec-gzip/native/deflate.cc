@@ -7,10 +7,13 @@
 // zero byte ends the stream (trailing zero padding is ignored), anything else must be
 // another member. A member's CRC-32 and ISIZE are checked by libdeflate.
 #include <napi.h>
+#include "napi_args.hpp"  // @cloudvolume/native/include
 #include <libdeflate.h>
 #include <string>
 
 namespace {
+
+using cloudvolume_napi::bytesArg;
 
 // One decompressor per thread (the main thread and each libuv pool thread): it holds
 // ~32 KiB of tables that are reset per call, so allocating it per chunk would be waste.
@@ -34,12 +37,6 @@ int64_t gunzip(const uint8_t* in, size_t inLen, uint8_t* out, size_t outLen) {
     outPos += produced;
   } while (inPos < inLen && in[inPos] != 0);
   return int64_t(outPos);
-}
-
-Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
 }
 
 // gunzipInto(in, out) -> bytes produced, or -1 when `out` is too small.

@@ -5,12 +5,15 @@
 // one picture of width x and height y*z; 3 channels interleaved in the picture, planar
 // (x, y, z, channel) in the chunk. The TypeScript side checks the frame header first.
 #include <napi.h>
+#include "napi_args.hpp"  // @cloudvolume/native/include
 #include <turbojpeg.h>
 #include <cstring>
 #include <string>
 #include <vector>
 
 namespace {
+
+using cloudvolume_napi::bytesArg;
 
 // One handle per thread and direction (a handle is not thread-safe, and creating one
 // costs more than a small chunk).
@@ -25,12 +28,6 @@ tjhandle compressor() {
 std::vector<uint8_t>& scratch() {
   thread_local std::vector<uint8_t> s;
   return s;
-}
-
-Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
 }
 
 // decode(jpeg, out, width, height, channels): `out` is width*height*channels bytes,

@@ -7,6 +7,7 @@
 // or files not ending in IEND, are refused with "MISMATCH": the TypeScript decoder then
 // decides, and explains what is wrong.
 #include <napi.h>
+#include "napi_args.hpp"  // @cloudvolume/native/include
 #include <spng.h>
 #include <cstdlib>
 #include <cstring>
@@ -15,15 +16,11 @@
 
 namespace {
 
+using cloudvolume_napi::bytesArg;
+
 std::vector<uint8_t>& scratch() {
   thread_local std::vector<uint8_t> s;
   return s;
-}
-
-Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
 }
 
 struct Ctx {

@@ -2,15 +2,12 @@
 // encoded from a strided view of the chunk buffer (the zfpc container itself is parsed
 // and written in TypeScript, src/container.ts).
 #include <napi.h>
+#include "napi_args.hpp"  // @cloudvolume/native/include
 #include "zfp_stream.hpp"
 
 namespace {
 
-Napi::Uint8Array bytesArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
-  if (!info[i].IsTypedArray() || info[i].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
-    throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a Uint8Array");
-  return info[i].As<Napi::Uint8Array>();
-}
+using cloudvolume_napi::bytesArg;
 
 // (type, dims[], strides[], offset) at info[i..i+3]
 zfps::View viewArg(const Napi::CallbackInfo& info, size_t i) {
