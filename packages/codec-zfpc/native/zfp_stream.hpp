@@ -164,29 +164,23 @@ bool decode_blocks(zfp_stream* z, T* base, const View& v, uint64_t limitBits) {
 // values). Returns "" or what is wrong.
 inline std::string decode(const uint8_t* bytes, size_t n, void* out, size_t outValues, const View& v) {
   if (!view_fits(v, outValues)) return "the stream's place in the chunk lies outside the chunk";
-  const size_t headerPad = ZFP_HEADER_MAX_BITS / 8 + 16;
-  uint8_t* buf = padded_copy(bytes, n, n + headerPad);
-  size_t pad = headerPad;
-  {
-    Closer c;
-    c.s = stream_open(buf, n + headerPad);
-    c.z = zfp_stream_open(c.s);
-    c.f = zfp_field_alloc();
-    if (!zfp_read_header(c.z, c.f, ZFP_HEADER_FULL)) return "not a zfp stream with a full header (or a corrupt one)";
-    if (int(c.f->type) != v.type) return "the zfp stream's value type differs from the zfpc header's";
-    size_t dims[4] = {c.f->nx, c.f->ny, c.f->nz, c.f->nw};
-    for (unsigned i = 0; i < 4; i++)
-      if (dims[i] != (i < v.ndims ? v.n[i] : 0)) return "the zfp stream's dimensions differ from its hyperplane's in the zfpc container";
-    const size_t perBlock = std::max<size_t>(std::max(c.z->minbits, c.z->maxbits), 2 * ZFP_MAX_BITS) + 64;
-    pad = std::max(pad, perBlock / 8 + 32);
-  }
-  buf = padded_copy(bytes, n, n + pad);
+  // One block reads at most max(minbits, maxbits) bits when valid and less than
+  // 2 * ZFP_MAX_BITS when not; minbits and maxbits are 15-bit fields of the header's mode,
+  // below 2 * ZFP_MAX_BITS, so one padding fits every stream and the header, and the
+  // stream is copied once.
+  const size_t pad = (2 * size_t(ZFP_MAX_BITS) + 64) / 8 + ZFP_HEADER_MAX_BITS / 8 + 32;
+  static_assert((1u << 15) < 2 * ZFP_MAX_BITS, "a header's minbits/maxbits fit the padding");
+  uint8_t* buf = padded_copy(bytes, n, n + pad);
   Closer c;
   c.s = stream_open(buf, n + pad);
   c.z = zfp_stream_open(c.s);
   c.f = zfp_field_alloc();
   const size_t headerBits = zfp_read_header(c.z, c.f, ZFP_HEADER_FULL);
-  if (!headerBits) return "not a zfp stream with a full header";
+  if (!headerBits) return "not a zfp stream with a full header (or a corrupt one)";
+  if (int(c.f->type) != v.type) return "the zfp stream's value type differs from the zfpc header's";
+  const size_t dims[4] = {c.f->nx, c.f->ny, c.f->nz, c.f->nw};
+  for (unsigned i = 0; i < 4; i++)
+    if (dims[i] != (i < v.ndims ? v.n[i] : 0)) return "the zfp stream's dimensions differ from its hyperplane's in the zfpc container";
   const uint64_t limit = uint64_t(n) * 8 - std::min<uint64_t>(uint64_t(n) * 8, headerBits);
   char* base = static_cast<char*>(out) + v.offset * type_bytes(v.type);
   bool ok;
