@@ -1,6 +1,7 @@
 import type { StorageFactory, StoragePlugin } from "@cloudvolume/core";
 
 export { FileStore, createFileStore, resolveFilePath } from "./file-store.js";
+export { fileReadBackend, useNativeFileReads } from "./native-read.js";
 export {
   CacheStore, createDiskCache, diskCachePath, diskCacheRoot, type CacheEnv, type CacheStoreOptions, type DiskCacheRequest,
 } from "./cache-store.js";
