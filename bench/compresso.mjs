@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { timeIt as timeRuns } from "./timing.mjs";
+import { PY_PER_CALL, timeIt as timeRuns } from "./timing.mjs";
 import { compressoBackend, compressoCodec, decodeCompresso, encodeCompresso, nativeCompresso } from "../packages/codec-compresso/dist/index.js";
 
 const RUNS = Math.max(5, Number(process.argv[2] ?? 9));
@@ -57,19 +57,7 @@ function reference(streams) {
     const out = execFileSync(python, ["-c", `
 import sys, json, time, numpy as np, compresso
 d, n, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def per_call(fn):
-    reps = 1
-    while True:
-        t = time.perf_counter()
-        for _ in range(reps): fn()
-        if time.perf_counter() - t >= 0.02: break
-        reps *= 2
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        for _ in range(reps): fn()
-        ts.append((time.perf_counter() - t) / reps)
-    return sorted(ts)[len(ts) // 2]
+${PY_PER_CALL}
 res = []
 for i in range(n):
     shape = json.load(open("%s/%d.json" % (d, i)))

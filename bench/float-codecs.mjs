@@ -21,7 +21,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { median, timeIt as timeRuns } from "./timing.mjs";
+import { PY_PER_CALL, median, timeIt as timeRuns } from "./timing.mjs";
 import { fpzipBackend, fpzipCodec, kempressedCodec } from "../packages/codec-fpzip/dist/index.js";
 import { readStreams, zfpcBackend, zfpcCodec } from "../packages/codec-zfpc/dist/index.js";
 
@@ -71,19 +71,7 @@ const CV_SCRIPT = `
 import sys, json, time, numpy as np
 from cloudvolume import chunks
 d, runs = sys.argv[1], int(sys.argv[2])
-def per_call(fn):
-    reps = 1
-    while True:
-        t = time.perf_counter()
-        for _ in range(reps): fn()
-        if time.perf_counter() - t >= 0.02: break
-        reps *= 2
-    ts = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        for _ in range(reps): fn()
-        ts.append((time.perf_counter() - t) / reps)
-    return sorted(ts)[len(ts) // 2]
+${PY_PER_CALL}
 out = []
 for c in json.load(open(d + "/cv.json")):
     shape = c["shape"] + [1]

@@ -21,3 +21,23 @@ export function timeIt(fn, runs) {
   }
   return { s: median(ts), min: Math.min(...ts), max: Math.max(...ts) };
 }
+
+/**
+ * The same timing for the reference CloudVolume's side, as Python source: per_call(fn)
+ * in seconds, with `runs` and `time` in scope of the script that includes it.
+ */
+export const PY_PER_CALL = `
+def per_call(fn):
+    reps = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(reps): fn()
+        if time.perf_counter() - t >= 0.02: break
+        reps *= 2
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        for _ in range(reps): fn()
+        ts.append((time.perf_counter() - t) / reps)
+    return sorted(ts)[len(ts) // 2]
+`;

@@ -106,12 +106,10 @@ export const fpzipCodec: ArrayCodec = {
 };
 
 /**
- * Swap the z and channel axes of an x*y plane-major array: from [x, y, a, b] (a fastest
- * after y) to [x, y, b, a]; planes of x*y values move whole.
+ * Swap the z and channel axes of an x*y plane-major array, into `dst`: from [x, y, a, b]
+ * (a fastest after y) to [x, y, b, a]; planes of x*y values move whole.
  */
-function swapPlaneAxes(src: Uint8Array, planeBytes: number, a: number, b: number): Uint8Array {
-  if (a === 1 || b === 1) return src; // the same memory either way
-  const dst = new Uint8Array(src.byteLength);
+function swapPlaneAxes(src: Uint8Array, planeBytes: number, a: number, b: number, dst: Uint8Array = new Uint8Array(src.byteLength)): Uint8Array {
   for (let j = 0; j < b; j++) for (let i = 0; i < a; i++) dst.set(src.subarray((i + a * j) * planeBytes, (i + a * j + 1) * planeBytes), (j + b * i) * planeBytes);
   return dst;
 }
@@ -122,14 +120,15 @@ export const kempressedCodec: ArrayCodec = {
     const [x, y, z] = chunk.shape;
     const c = chunk.channels;
     const { isDouble, bytes: bpv } = floatType(KEMPRESSED, chunk, "decode");
-    // The stream holds [x, y, c, z]: header nz = channels, nf = z.
-    const swapped = c === 1 ? decodeStream(KEMPRESSED, bytes, chunk, out, [x, y, c, z]) : decodeStream(KEMPRESSED, bytes, chunk, undefined, [x, y, c, z]);
-    const voxels = swapPlaneAxes(swapped, x * y * bpv, c, z);
-    const target = out ?? voxels;
-    if (target !== voxels) target.set(voxels);
+    // The stream holds [x, y, c, z] (header nz = channels, nf = z). With one channel that
+    // is the chunk's own layout: decode in place; else decode aside and swap into place.
+    checkDecodeOutput(KEMPRESSED, chunk, out, x * y * z * c * bpv);
+    const aligned = out && out.byteOffset % bpv === 0 ? out : undefined; // float views need it
+    const target = c === 1 ? decodeStream(KEMPRESSED, bytes, chunk, aligned, [x, y, c, z]) : swapPlaneAxes(decodeStream(KEMPRESSED, bytes, chunk, undefined, [x, y, c, z]), x * y * bpv, c, z, aligned);
     const values = isDouble ? new Float64Array(target.buffer, target.byteOffset, target.byteLength / 8) : new Float32Array(target.buffer, target.byteOffset, target.byteLength / 4);
     for (let i = 0; i < values.length; i++) values[i] -= KEMPRESSED_OFFSET; // rounds in the array's own type, as numpy does
-    return target;
+    if (out && target !== out) out.set(target);
+    return out ?? target;
   },
   encode(voxels, chunk) {
     const [x, y, z] = chunk.shape;
@@ -140,6 +139,6 @@ export const kempressedCodec: ArrayCodec = {
     shifted.set(voxels);
     const values = isDouble ? new Float64Array(shifted.buffer) : new Float32Array(shifted.buffer);
     for (let i = 0; i < values.length; i++) values[i] += KEMPRESSED_OFFSET;
-    return encodeStream(KEMPRESSED, swapPlaneAxes(shifted, x * y * bpv, z, c), chunk, [x, y, c, z], 0);
+    return encodeStream(KEMPRESSED, c === 1 ? shifted : swapPlaneAxes(shifted, x * y * bpv, z, c), chunk, [x, y, c, z], 0);
   },
 };

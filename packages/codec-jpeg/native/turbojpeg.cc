@@ -6,6 +6,7 @@
 // (x, y, z, channel) in the chunk. The TypeScript side checks the frame header first.
 #include <napi.h>
 #include "napi_args.hpp"  // @cloudvolume/native/include
+#include "planes.hpp"     // @cloudvolume/native/include
 #include <turbojpeg.h>
 #include <cstring>
 #include <string>
@@ -54,16 +55,7 @@ Napi::Value Decode(const Napi::CallbackInfo& info) {
   }
   const int rc = tjDecompress2(h, in.Data(), in.ByteLength(), dst, width, width * channels, height, channels == 1 ? TJPF_GRAY : TJPF_RGB, 0);
   if (rc != 0) throw Napi::Error::New(env, std::string("libjpeg: ") + tjGetErrorStr2(h));  // warnings too: damaged data
-  if (channels == 3) {
-    uint8_t* r = out.Data();
-    uint8_t* g = r + pixels;
-    uint8_t* b = g + pixels;
-    for (size_t p = 0; p < pixels; p++) {
-      r[p] = dst[3 * p];
-      g[p] = dst[3 * p + 1];
-      b[p] = dst[3 * p + 2];
-    }
-  }
+  if (channels == 3) cloudvolume_planes::planarize(dst, out.Data(), pixels, 3, 1);
   return env.Undefined();
 }
 
@@ -80,12 +72,7 @@ Napi::Value Encode(const Napi::CallbackInfo& info) {
   if (channels == 3) {
     std::vector<uint8_t>& s = scratch();
     s.resize(pixels * 3);
-    const uint8_t *r = src, *g = src + pixels, *b = g + pixels;
-    for (size_t p = 0; p < pixels; p++) {
-      s[3 * p] = r[p];
-      s[3 * p + 1] = g[p];
-      s[3 * p + 2] = b[p];
-    }
+    cloudvolume_planes::interleave(src, s.data(), pixels, 3, 1);
     src = s.data();
   }
   tjhandle h = compressor();

@@ -8,6 +8,7 @@
 // decides, and explains what is wrong.
 #include <napi.h>
 #include "napi_args.hpp"  // @cloudvolume/native/include
+#include "planes.hpp"     // @cloudvolume/native/include
 #include <spng.h>
 #include <cstdlib>
 #include <cstring>
@@ -35,26 +36,6 @@ uint8_t colourType(int channels) {
     case 2: return SPNG_COLOR_TYPE_GRAYSCALE_ALPHA;
     case 3: return SPNG_COLOR_TYPE_TRUECOLOR;
     default: return SPNG_COLOR_TYPE_TRUECOLOR_ALPHA;
-  }
-}
-
-// Interleaved picture <-> planar chunk, for samples of `bytes` bytes.
-void planarize(const uint8_t* src, uint8_t* dst, size_t pixels, int channels, int bytes) {
-  for (int c = 0; c < channels; c++) {
-    uint8_t* plane = dst + size_t(c) * pixels * bytes;
-    const uint8_t* s = src + size_t(c) * bytes;
-    const size_t step = size_t(channels) * bytes;
-    if (bytes == 1) for (size_t p = 0; p < pixels; p++) plane[p] = s[p * step];
-    else for (size_t p = 0; p < pixels; p++) std::memcpy(plane + 2 * p, s + p * step, 2);
-  }
-}
-void interleave(const uint8_t* src, uint8_t* dst, size_t pixels, int channels, int bytes) {
-  for (int c = 0; c < channels; c++) {
-    const uint8_t* plane = src + size_t(c) * pixels * bytes;
-    uint8_t* d = dst + size_t(c) * bytes;
-    const size_t step = size_t(channels) * bytes;
-    if (bytes == 1) for (size_t p = 0; p < pixels; p++) d[p * step] = plane[p];
-    else for (size_t p = 0; p < pixels; p++) std::memcpy(d + p * step, plane + 2 * p, 2);
   }
 }
 
@@ -93,7 +74,7 @@ Napi::Value Decode(const Napi::CallbackInfo& info) {
   // a truncated file is an error, as fast-png makes it.
   if (!rc) rc = spng_decode_chunks(ctx.c);
   if (rc) throw Napi::Error::New(env, std::string("libspng: ") + spng_strerror(rc));
-  if (channels > 1) planarize(dst, out.Data(), pixels, channels, bytes);
+  if (channels > 1) cloudvolume_planes::planarize(dst, out.Data(), pixels, channels, bytes);
   return env.Undefined();
 }
 
@@ -111,7 +92,7 @@ Napi::Value Encode(const Napi::CallbackInfo& info) {
   const uint8_t* src = in.Data();
   if (channels > 1) {
     scratch().resize(size);
-    interleave(src, scratch().data(), pixels, channels, bytes);
+    cloudvolume_planes::interleave(src, scratch().data(), pixels, channels, bytes);
     src = scratch().data();
   }
   Ctx ctx(SPNG_CTX_ENCODER);

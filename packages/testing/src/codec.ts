@@ -1,4 +1,5 @@
 import { describe, expect, it, beforeAll } from "vitest";
+import { mutateBytes, seededRandom } from "./random.js";
 import {
   dtypeInfo,
   isCloudVolumeError,
@@ -228,6 +229,32 @@ async function expectCleanOutcome(fn: () => unknown, what: string, size: number,
     return;
   }
   await expectDecodeFailed(() => Promise.reject(r.error), what, key);
+}
+
+/** A stream to corrupt, the chunk it decodes to, and the decoder to feed. */
+export interface FuzzSeed {
+  bytes: Uint8Array;
+  chunk: ChunkSpec;
+  decode: (bytes: Uint8Array, chunk: ChunkSpec) => unknown;
+}
+
+/**
+ * `cases` seeded corruptions (mutateBytes; `keep(i)` bytes left intact at the start of
+ * case i) of the seeds, in turn: each decode must give exactly the chunk's decoded size
+ * or DECODE_FAILED naming the chunk's key, nothing else. Returns how many did which.
+ */
+export async function fuzzDecode(seeds: readonly FuzzSeed[], opts: { cases: number; seed: number; keep?: (i: number) => number }): Promise<{ decoded: number; failed: number }> {
+  const r = seededRandom(opts.seed);
+  let decoded = 0, failed = 0;
+  for (let i = 0; i < opts.cases; i++) {
+    const { bytes, chunk, decode } = seeds[i % seeds.length];
+    const s = mutateBytes(bytes, r, opts.keep?.(i) ?? 0);
+    const res = await settle(() => decode(s, chunk));
+    await expectCleanOutcome(() => (res.ok ? res.value : Promise.reject(res.error)), `fuzz case ${i} (${chunk.key})`, decodedSize(chunk), chunk.key);
+    if (res.ok) decoded++;
+    else failed++;
+  }
+  return { decoded, failed };
 }
 
 // ---------------------------------------------------------------------------
